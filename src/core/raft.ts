@@ -1,0 +1,696 @@
+import { InvalidParametersError, NotLeaderError } from '../errors.ts'
+import { RaftLog } from './log.ts'
+import { Progress } from './progress.ts'
+import { quorumIndex, voteOutcome } from './quorum.ts'
+import type { AppendRequest, AppendResponse, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, Ready, Role, SnapshotMeta, VoteRequest, VoteResponse } from './types.ts'
+
+/** Tuning of the core, in ticks and counts. */
+export interface CoreOptions {
+  /**
+   * Ticks without hearing from a leader before a follower campaigns. The
+   * actual timeout is drawn from [electionTicks, 2 × electionTicks).
+   *
+   * @default 10
+   */
+  electionTicks?: number
+  /**
+   * Ticks between a leader's heartbeats; must be below `electionTicks`.
+   *
+   * @default 1
+   */
+  heartbeatTicks?: number
+  /**
+   * Run a pre-vote round before raising the term, so a node that was cut off
+   * cannot depose a healthy leader when it returns (thesis §9.6).
+   *
+   * @default true
+   */
+  preVote?: boolean
+  /**
+   * A leader that has not heard from a quorum within an election timeout
+   * steps down, and followers that hear from a live leader ignore votes.
+   *
+   * @default true
+   */
+  checkQuorum?: boolean
+  /**
+   * Most entries in one AppendEntries request.
+   *
+   * @default 256
+   */
+  maxEntriesPerAppend?: number
+  /**
+   * Most command bytes in one AppendEntries request (one entry is always sent).
+   *
+   * @default 1048576
+   */
+  maxBytesPerAppend?: number
+  /**
+   * Most unacknowledged AppendEntries requests in flight to one follower.
+   *
+   * @default 16
+   */
+  maxInflightAppends?: number
+}
+
+/** What a node recovered from durable storage (all empty for a new node). */
+export interface CoreState {
+  hardState?: HardState
+  /** The stored entries, contiguous, starting right after the snapshot */
+  entries?: Entry[]
+  snapshot?: SnapshotMeta
+}
+
+export interface CoreInit extends CoreOptions {
+  id: NodeId
+  state?: CoreState
+  /** The only source of randomness: returns a number in [0, 1) */
+  random(): number
+}
+
+export const CORE_DEFAULTS: Required<CoreOptions> = {
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  preVote: true,
+  checkQuorum: true,
+  maxEntriesPerAppend: 256,
+  maxBytesPerAppend: 1024 * 1024,
+  maxInflightAppends: 16
+}
+
+/**
+ * The durable state a brand-new cluster starts from: a configuration entry
+ * at index 1, term 1. Every initial voter must start from the same one.
+ */
+export function bootstrapState (voters: NodeId[]): Required<Omit<CoreState, 'snapshot'>> {
+  if (voters.length === 0) {
+    throw new InvalidParametersError('a cluster needs at least one voter')
+  }
+  const config: Configuration = { voters: [...new Set(voters)], learners: [] }
+  return {
+    hardState: { term: 1, commit: 0 },
+    entries: [{ type: 'config', index: 1, term: 1, config }]
+  }
+}
+
+/**
+ * The Raft algorithm as a deterministic state machine, after etcd-io/raft.
+ * It has no clock, no I/O and no randomness of its own: the shell calls
+ * `tick()`, `step()` and `propose()`, then collects the resulting work with
+ * `ready()` and reports it done with `advance()`.
+ */
+export class RaftCore {
+  readonly id: NodeId
+  private readonly options: Required<CoreOptions>
+  private readonly random: () => number
+  readonly log: RaftLog
+
+  private _term: number
+  private _vote: NodeId | undefined
+  private _role: Role = 'follower'
+  private _leader: NodeId | undefined
+  private _config: Configuration
+  /** The log entry the configuration comes from (undefined: from the snapshot) */
+  private configEntry: ConfigEntry | undefined
+  private readonly snapshotConfig: SnapshotMeta
+
+  private electionElapsed = 0
+  private heartbeatElapsed = 0
+  private randomizedElectionTimeout = 0
+  private readonly votes = new Map<NodeId, boolean>()
+  private readonly progress = new Map<NodeId, Progress>()
+  /** Set when new entries or a new commit index should go out to followers at the next ready */
+  private broadcastPending = false
+
+  private messages: Message[] = []
+  private messagesAfterPersist: Message[] = []
+  private notifications: Notification[] = []
+  private persisted: HardState
+  private reported: { role: Role, leader: NodeId | undefined }
+
+  constructor (init: CoreInit) {
+    this.id = init.id
+    this.options = resolveOptions(init)
+    this.random = init.random
+    const state = init.state ?? {}
+    this.snapshotConfig = state.snapshot ?? { index: 0, term: 0, config: { voters: [], learners: [] } }
+    const hardState = state.hardState ?? { term: 0, commit: 0 }
+    this.log = new RaftLog(this.snapshotConfig, state.entries ?? [], hardState.commit)
+    this._term = hardState.term
+    this._vote = hardState.vote
+    this.persisted = { ...hardState }
+    this.configEntry = this.log.lastConfigEntry()
+    this._config = this.configEntry?.config ?? this.snapshotConfig.config
+    this.reported = { role: this._role, leader: undefined }
+    this.resetElectionTimeout()
+  }
+
+  get term (): number { return this._term }
+  get vote (): NodeId | undefined { return this._vote }
+  get role (): Role { return this._role }
+  get leader (): NodeId | undefined { return this._leader }
+  get config (): Configuration { return this._config }
+  get commitIndex (): number { return this.log.committed }
+
+  /** The leader's view of a follower's replication, for status reports. */
+  progressOf (id: NodeId): Readonly<Progress> | undefined {
+    return this.progress.get(id)
+  }
+
+  private isVoter (id: NodeId = this.id): boolean {
+    return this._config.voters.includes(id)
+  }
+
+  private peers (): NodeId[] {
+    return [...this._config.voters, ...this._config.learners].filter(id => id !== this.id)
+  }
+
+  // ---- inputs -------------------------------------------------------------
+
+  /** Advances the logical clock by one tick. */
+  tick (): void {
+    this.electionElapsed++
+    if (this._role === 'leader') {
+      this.tickLeader()
+    } else if (this.electionElapsed >= this.randomizedElectionTimeout && this.isVoter()) {
+      this.campaign(this.options.preVote ? 'pre-vote' : 'vote')
+    }
+  }
+
+  private tickLeader (): void {
+    this.heartbeatElapsed++
+    if (this.electionElapsed >= this.options.electionTicks) {
+      this.electionElapsed = 0
+      if (this.options.checkQuorum) {
+        if (!this.quorumActive()) {
+          this.becomeFollower(this._term, undefined)
+          return
+        }
+        for (const pr of this.progress.values()) {
+          pr.recentActive = false
+        }
+      }
+    }
+    if (this.heartbeatElapsed >= this.options.heartbeatTicks) {
+      this.heartbeatElapsed = 0
+      this.broadcastHeartbeat()
+    }
+  }
+
+  /** Appends a command to the leader's log. Throws `NotLeaderError` elsewhere. */
+  propose (data: Uint8Array): { index: number, term: number } {
+    if (this._role !== 'leader') {
+      throw new NotLeaderError(this._leader)
+    }
+    const entry: Entry = { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data }
+    this.appendAsLeader(entry)
+    return { index: entry.index, term: entry.term }
+  }
+
+  /** Handles a message from a peer. */
+  step (m: Message): void {
+    if (m.to !== this.id || m.from === this.id || !this.stepTerm(m)) {
+      return
+    }
+    if (m.type === 'vote-request') {
+      this.handleVoteRequest(m)
+    } else if (this._role === 'leader') {
+      this.stepLeader(m)
+    } else if (this._role === 'follower') {
+      this.stepFollower(m)
+    } else {
+      this.stepCandidate(m)
+    }
+  }
+
+  /**
+   * Applies the term rules every message is subject to (§5.1): a newer term
+   * makes this node a follower of it, a stale message is answered or dropped.
+   * Returns whether the message should be handled further.
+   */
+  private stepTerm (m: Message): boolean {
+    if (m.term > this._term) {
+      if (m.type === 'vote-request' && this.inLease(m.preVote)) {
+        // A live leader is known: a node that was cut off must not disturb it.
+        return false
+      }
+      const keepsTerm = (m.type === 'vote-request' && m.preVote) ||
+        (m.type === 'vote-response' && m.preVote && m.granted)
+      if (!keepsTerm) {
+        const fromLeader = m.type === 'append-request' || m.type === 'heartbeat-request'
+        this.becomeFollower(m.term, fromLeader ? m.from : undefined)
+      }
+    } else if (m.term < this._term) {
+      if (m.type === 'append-request' || m.type === 'heartbeat-request') {
+        // Tell a deposed leader about the newer term, so it steps down even
+        // if pre-vote keeps the rest of the cluster from contacting it.
+        this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term })
+      } else if (m.type === 'vote-request' && m.preVote) {
+        this.send({ type: 'vote-response', from: this.id, to: m.from, term: this._term, preVote: true, granted: false })
+      }
+      return false
+    }
+    return true
+  }
+
+  /** Whether this node has recently heard from a leader and so should ignore a vote request. */
+  private inLease (preVote: boolean): boolean {
+    return (this.options.checkQuorum || preVote) &&
+      this._leader !== undefined &&
+      this.electionElapsed < this.options.electionTicks
+  }
+
+  // ---- elections ----------------------------------------------------------
+
+  private campaign (kind: 'pre-vote' | 'vote'): void {
+    const preVote = kind === 'pre-vote'
+    if (preVote) {
+      this.becomePreCandidate()
+    } else {
+      this.becomeCandidate()
+    }
+    // A pre-vote asks "would you vote for me in the next term?" without entering it.
+    const term = preVote ? this._term + 1 : this._term
+    this.votes.set(this.id, true)
+    if (this.tallyVotes()) {
+      return
+    }
+    for (const id of this._config.voters) {
+      if (id !== this.id) {
+        this.send({ type: 'vote-request', from: this.id, to: id, term, preVote, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() })
+      }
+    }
+  }
+
+  /** Acts on the votes so far; returns whether the election is over. */
+  private tallyVotes (): boolean {
+    const outcome = voteOutcome(this._config.voters, this.votes)
+    if (outcome === 'won') {
+      if (this._role === 'pre-candidate') {
+        this.campaign('vote')
+      } else {
+        this.becomeLeader()
+      }
+      return true
+    }
+    if (outcome === 'lost') {
+      this.becomeFollower(this._term, undefined)
+      return true
+    }
+    return false
+  }
+
+  private handleVoteRequest (m: VoteRequest): void {
+    const canVote = this._vote === m.from ||
+      (this._vote === undefined && this._leader === undefined) ||
+      (m.preVote && m.term > this._term)
+    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+      this.send({ type: 'vote-response', from: this.id, to: m.from, term: m.term, preVote: m.preVote, granted: true })
+      if (!m.preVote) {
+        this._vote = m.from
+        this.electionElapsed = 0
+      }
+    } else {
+      this.send({ type: 'vote-response', from: this.id, to: m.from, term: this._term, preVote: m.preVote, granted: false })
+    }
+  }
+
+  private stepCandidate (m: Message): void {
+    if (m.type === 'append-request' || m.type === 'heartbeat-request') {
+      // Someone won this term.
+      this.becomeFollower(this._term, m.from)
+      this.stepFollower(m)
+    } else if (m.type === 'vote-response' && m.preVote === (this._role === 'pre-candidate')) {
+      this.handleVoteResponse(m)
+    }
+  }
+
+  private handleVoteResponse (m: VoteResponse): void {
+    if (!this.isVoter(m.from)) {
+      return
+    }
+    this.votes.set(m.from, m.granted)
+    this.tallyVotes()
+  }
+
+  // ---- role changes -------------------------------------------------------
+
+  private reset (term: number): void {
+    if (term !== this._term) {
+      this._term = term
+      this._vote = undefined
+    }
+    this._leader = undefined
+    this.electionElapsed = 0
+    this.heartbeatElapsed = 0
+    this.resetElectionTimeout()
+    this.votes.clear()
+    this.progress.clear()
+    this.broadcastPending = false
+  }
+
+  private resetElectionTimeout (): void {
+    const base = this.options.electionTicks
+    this.randomizedElectionTimeout = base + Math.floor(this.random() * base)
+  }
+
+  private becomeFollower (term: number, leader: NodeId | undefined): void {
+    this.reset(term)
+    this._role = 'follower'
+    this._leader = leader
+  }
+
+  private becomePreCandidate (): void {
+    // Neither the term nor the vote changes: that is the point of a pre-vote.
+    this.reset(this._term)
+    this._role = 'pre-candidate'
+  }
+
+  private becomeCandidate (): void {
+    this.reset(this._term + 1)
+    this._role = 'candidate'
+    this._vote = this.id
+  }
+
+  private becomeLeader (): void {
+    this.reset(this._term)
+    this._role = 'leader'
+    this._leader = this.id
+    for (const id of this.peers()) {
+      this.trackProgress(id)
+    }
+    // Entries of earlier terms commit only through one of the leader's own (§5.4.2).
+    this.appendAsLeader({ type: 'noop', index: this.log.lastIndex() + 1, term: this._term })
+  }
+
+  private trackProgress (id: NodeId): void {
+    const pr = new Progress(this.log.lastIndex() + 1, this.options.maxInflightAppends)
+    // Count as active until the first check-quorum round has given it a chance to answer.
+    pr.recentActive = true
+    this.progress.set(id, pr)
+  }
+
+  // ---- configuration ------------------------------------------------------
+
+  /**
+   * Re-reads the configuration in force (the latest in the log) after entries
+   * were appended: new configuration entries, or a truncation that removed
+   * the one in force.
+   */
+  private refreshConfig (appended: Entry[]): void {
+    const stillThere = this.configEntry === undefined || this.log.entry(this.configEntry.index) === this.configEntry
+    if (stillThere && !appended.some(entry => entry.type === 'config')) {
+      return
+    }
+    const entry = this.log.lastConfigEntry()
+    if (entry === this.configEntry) {
+      return
+    }
+    this.configEntry = entry
+    const config = entry?.config ?? this.snapshotConfig.config
+    this._config = config
+    this.notifications.push({ type: 'config', config, index: entry?.index ?? this.snapshotConfig.index })
+    if (this._role === 'leader') {
+      for (const id of this.peers()) {
+        if (!this.progress.has(id)) {
+          this.trackProgress(id)
+        }
+      }
+      for (const id of [...this.progress.keys()]) {
+        if (!this.peers().includes(id)) {
+          this.progress.delete(id)
+        }
+      }
+    }
+  }
+
+  // ---- replication: leader ------------------------------------------------
+
+  private appendAsLeader (entry: Entry): void {
+    this.log.append([entry])
+    this.refreshConfig([entry])
+    this.broadcastPending = true
+    // A leader alone commits as soon as its own write is durable (see advance).
+  }
+
+  private stepLeader (m: Message): void {
+    const pr = this.progress.get(m.from)
+    if (pr === undefined) {
+      return
+    }
+    if (m.type === 'append-response') {
+      pr.recentActive = true
+      this.handleAppendResponse(m, pr)
+    } else if (m.type === 'heartbeat-response') {
+      pr.recentActive = true
+      pr.probeSent = false
+      if (pr.state === 'replicate' && pr.inflights.full()) {
+        pr.inflights.freeFirst()
+      }
+      if (pr.match < this.log.lastIndex()) {
+        this.sendAppend(m.from, pr, true)
+      }
+    }
+  }
+
+  private handleAppendResponse (m: AppendResponse, pr: Progress): void {
+    if (!m.success) {
+      let hint = m.hintIndex
+      if (m.hintTerm > 0) {
+        hint = this.log.findConflictByTerm(m.hintIndex, m.hintTerm)
+      }
+      if (pr.maybeDecrTo(m.index, hint)) {
+        if (pr.state === 'replicate') {
+          pr.becomeProbe()
+        }
+        this.sendAppend(m.from, pr, true)
+      }
+      return
+    }
+    const wasPaused = pr.isPaused()
+    if (!pr.maybeUpdate(m.index)) {
+      return
+    }
+    if (pr.state === 'probe') {
+      pr.becomeReplicate()
+    } else {
+      pr.inflights.freeLE(m.index)
+    }
+    if (this.maybeCommit()) {
+      this.broadcastPending = true
+    } else if (wasPaused) {
+      this.sendAppend(m.from, pr, true)
+    }
+    // Stream whatever is left while the window allows.
+    while (this.sendAppend(m.from, pr, false)) {
+      // keep going
+    }
+  }
+
+  /** Sends the follower its next entries; an empty request only when `sendIfEmpty`. Returns whether it sent. */
+  private sendAppend (to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
+    if (pr.isPaused()) {
+      return false
+    }
+    const entries = this.log.slice(pr.next, this.options.maxEntriesPerAppend, this.options.maxBytesPerAppend)
+    if (entries.length === 0 && !sendIfEmpty) {
+      return false
+    }
+    const prevIndex = pr.next - 1
+    const prevTerm = this.log.term(prevIndex)
+    if (prevTerm === undefined) {
+      throw new Error(`entry ${prevIndex} for ${to} is no longer in the log`)
+    }
+    const request: AppendRequest = {
+      type: 'append-request',
+      from: this.id,
+      to,
+      term: this._term,
+      prevIndex,
+      prevTerm,
+      entries,
+      commit: this.log.committed
+    }
+    this.send(request)
+    pr.sent(entries.length, prevIndex + entries.length)
+    return true
+  }
+
+  private broadcastAppend (): void {
+    for (const [id, pr] of this.progress) {
+      this.sendAppend(id, pr, true)
+    }
+  }
+
+  private broadcastHeartbeat (): void {
+    for (const [id, pr] of this.progress) {
+      const request: HeartbeatRequest = {
+        type: 'heartbeat-request',
+        from: this.id,
+        to: id,
+        term: this._term,
+        commit: Math.min(pr.match, this.log.committed)
+      }
+      this.send(request)
+    }
+  }
+
+  /** Commits what a quorum holds, but only by counting replicas of an entry of this term (§5.4.2). */
+  private maybeCommit (): boolean {
+    const index = quorumIndex(this._config.voters, id => id === this.id ? this.log.stable : (this.progress.get(id)?.match ?? 0))
+    if (index > this.log.committed && this.log.term(index) === this._term) {
+      return this.log.commitTo(index)
+    }
+    return false
+  }
+
+  private quorumActive (): boolean {
+    let active = 0
+    for (const id of this._config.voters) {
+      if (id === this.id || this.progress.get(id)?.recentActive === true) {
+        active++
+      }
+    }
+    return active >= Math.floor(this._config.voters.length / 2) + 1
+  }
+
+  // ---- replication: follower ----------------------------------------------
+
+  private stepFollower (m: Message): void {
+    if (m.type !== 'append-request' && m.type !== 'heartbeat-request') {
+      return
+    }
+    this.electionElapsed = 0
+    this._leader = m.from
+    if (m.type === 'append-request') {
+      this.handleAppend(m)
+    } else {
+      this.log.commitTo(m.commit)
+      this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term })
+    }
+  }
+
+  private handleAppend (m: AppendRequest): void {
+    const reply = { type: 'append-response', from: this.id, to: m.from, term: this._term } as const
+    if (m.prevIndex < this.log.committed) {
+      this.send({ ...reply, success: true, index: this.log.committed, hintIndex: 0, hintTerm: 0 })
+      return
+    }
+    const lastNew = this.log.maybeAppend(m.prevIndex, m.prevTerm, m.commit, m.entries)
+    if (lastNew !== undefined) {
+      this.refreshConfig(m.entries)
+      this.send({ ...reply, success: true, index: lastNew, hintIndex: 0, hintTerm: 0 })
+      return
+    }
+    const hintIndex = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm)
+    this.send({ ...reply, success: false, index: m.prevIndex, hintIndex, hintTerm: this.log.term(hintIndex) ?? 0 })
+  }
+
+  // ---- output -------------------------------------------------------------
+
+  private send (m: Message): void {
+    // A leader's replication traffic may leave before its own write is
+    // durable (thesis §10.2.1); anything that promises something must not.
+    const leaderTraffic = m.type === 'append-request' || m.type === 'heartbeat-request'
+    if (leaderTraffic) {
+      this.messages.push(m)
+    } else {
+      this.messagesAfterPersist.push(m)
+    }
+  }
+
+  private hardState (): HardState {
+    return { term: this._term, vote: this._vote, commit: this.log.committed }
+  }
+
+  private hardStateChanged (): boolean {
+    const hs = this.hardState()
+    return hs.term !== this.persisted.term || hs.vote !== this.persisted.vote || hs.commit !== this.persisted.commit
+  }
+
+  /** Whether `ready()` has anything to hand out. */
+  hasReady (): boolean {
+    return this.broadcastPending ||
+      this.messages.length > 0 ||
+      this.messagesAfterPersist.length > 0 ||
+      this.log.hasUnstable() ||
+      this.log.hasCommittedToApply() ||
+      this.hardStateChanged() ||
+      this._role !== this.reported.role ||
+      this._leader !== this.reported.leader ||
+      this.notifications.length > 0
+  }
+
+  /** Collects the work accumulated since the last call. */
+  ready (): Ready {
+    if (this.broadcastPending) {
+      this.broadcastPending = false
+      this.broadcastAppend()
+    }
+    this.reportChanges()
+    let hardState: HardState | undefined
+    let messages = this.messages
+    let messagesAfterPersist = this.messagesAfterPersist
+    if (this.hardStateChanged()) {
+      hardState = this.hardState()
+      if (hardState.term !== this.persisted.term || hardState.vote !== this.persisted.vote) {
+        // Nothing may be said in a term, or after a vote, that is not yet durable.
+        messagesAfterPersist = [...messages, ...messagesAfterPersist]
+        messages = []
+      }
+      this.persisted = hardState
+    }
+    const ready: Ready = {
+      hardState,
+      entries: this.log.takeUnstable(),
+      messages,
+      messagesAfterPersist,
+      committed: this.log.takeCommitted(),
+      notifications: this.notifications
+    }
+    this.messages = []
+    this.messagesAfterPersist = []
+    this.notifications = []
+    return ready
+  }
+
+  private reportChanges (): void {
+    if (this._role !== this.reported.role) {
+      this.notifications.push({ type: 'role', role: this._role, term: this._term })
+    }
+    if (this._leader !== this.reported.leader) {
+      this.notifications.push({ type: 'leader', leader: this._leader, term: this._term })
+    }
+    this.reported = { role: this._role, leader: this._leader }
+  }
+
+  /** Tells the core that everything in `ready` was written, sent and applied. */
+  advance (ready: Ready): void {
+    const last = ready.entries.at(-1)
+    if (last !== undefined) {
+      this.log.stableTo(last.index, last.term)
+      if (this._role === 'leader' && this.maybeCommit()) {
+        this.broadcastPending = true
+      }
+    }
+  }
+}
+
+/** Fills in defaults and rejects values the algorithm cannot work with. */
+function resolveOptions (init: CoreOptions): Required<CoreOptions> {
+  const options: Required<CoreOptions> = { ...CORE_DEFAULTS }
+  for (const key of Object.keys(CORE_DEFAULTS) as Array<keyof CoreOptions>) {
+    const value = init[key]
+    if (value === undefined) {
+      continue
+    }
+    if (typeof value !== typeof CORE_DEFAULTS[key] || (typeof value === 'number' && (!Number.isInteger(value) || value < 1))) {
+      throw new InvalidParametersError(`${key} must be ${typeof CORE_DEFAULTS[key] === 'number' ? 'a positive integer' : 'a boolean'}, got ${String(value)}`)
+    }
+    Object.assign(options, { [key]: value })
+  }
+  if (options.heartbeatTicks >= options.electionTicks) {
+    throw new InvalidParametersError(`heartbeatTicks (${options.heartbeatTicks}) must be below electionTicks (${options.electionTicks})`)
+  }
+  return options
+}

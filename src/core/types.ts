@@ -1,0 +1,139 @@
+/**
+ * The data the Raft core reads and writes: log entries, hard state, the
+ * cluster configuration and the messages peers exchange. Plain objects only,
+ * so the shell can encode them however it likes.
+ */
+
+/** A member's identity. The service uses the peer id's string form. */
+export type NodeId = string
+
+/** The core's roles; `pre-candidate` is a follower running a pre-vote (thesis §9.6). */
+export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader'
+
+/** Who votes and who only receives the log. */
+export interface Configuration {
+  voters: NodeId[]
+  learners: NodeId[]
+}
+
+interface EntryBase {
+  index: number
+  term: number
+}
+
+/** A user command to apply to the state machine. */
+export interface CommandEntry extends EntryBase {
+  type: 'command'
+  data: Uint8Array
+}
+
+/** The empty entry a new leader appends so that it can commit entries of earlier terms. */
+export interface NoopEntry extends EntryBase {
+  type: 'noop'
+}
+
+/** A new configuration; it takes effect as soon as it is appended to a log. */
+export interface ConfigEntry extends EntryBase {
+  type: 'config'
+  config: Configuration
+}
+
+export type Entry = CommandEntry | NoopEntry | ConfigEntry
+
+/** What must survive a crash before the node may speak again. */
+export interface HardState {
+  term: number
+  /** The candidate this node voted for in `term`, if any */
+  vote?: NodeId
+  /** The highest index known to be committed (lets a restart re-apply without waiting for a leader) */
+  commit: number
+}
+
+/** The last entry a snapshot covers and the configuration in force at it. */
+export interface SnapshotMeta {
+  index: number
+  term: number
+  config: Configuration
+}
+
+interface MessageBase {
+  from: NodeId
+  to: NodeId
+  term: number
+}
+
+/** RequestVote, or its pre-vote probe (which changes no term or vote). */
+export interface VoteRequest extends MessageBase {
+  type: 'vote-request'
+  preVote: boolean
+  lastIndex: number
+  lastTerm: number
+}
+
+export interface VoteResponse extends MessageBase {
+  type: 'vote-response'
+  preVote: boolean
+  granted: boolean
+}
+
+/** AppendEntries. `entries` may be empty: it then only carries the commit index. */
+export interface AppendRequest extends MessageBase {
+  type: 'append-request'
+  prevIndex: number
+  prevTerm: number
+  entries: Entry[]
+  commit: number
+}
+
+/**
+ * The answer to AppendEntries. On success `index` is the last index now known
+ * to match the leader's log. On rejection `index` is the rejected `prevIndex`
+ * and `hintIndex`/`hintTerm` name the last entry of the follower's log that
+ * may still match, so the leader can skip a whole divergent term at once.
+ */
+export interface AppendResponse extends MessageBase {
+  type: 'append-response'
+  success: boolean
+  index: number
+  hintIndex: number
+  hintTerm: number
+}
+
+/**
+ * A leader's liveness beacon. It carries no log position, so it is never
+ * rejected and never disturbs pipelined replication.
+ */
+export interface HeartbeatRequest extends MessageBase {
+  type: 'heartbeat-request'
+  /** The leader's commit index, capped at what this follower is known to hold */
+  commit: number
+}
+
+export interface HeartbeatResponse extends MessageBase {
+  type: 'heartbeat-response'
+}
+
+export type Message = VoteRequest | VoteResponse | AppendRequest | AppendResponse | HeartbeatRequest | HeartbeatResponse
+
+/** Something the shell should tell its users about. */
+export type Notification =
+  | { type: 'role', role: Role, term: number }
+  | { type: 'leader', leader: NodeId | undefined, term: number }
+  | { type: 'config', config: Configuration, index: number }
+
+/**
+ * One batch of work for the shell. Handle batches one at a time, in order:
+ * send `messages` (they depend on nothing unwritten); durably write
+ * `hardState` (if set) and `entries` (they replace every stored entry from
+ * `entries[0].index` on, so a stored tail beyond the last one must be
+ * deleted); then send `messagesAfterPersist`; apply `committed` in order;
+ * and call `advance(ready)`.
+ */
+export interface Ready {
+  hardState?: HardState
+  entries: Entry[]
+  messages: Message[]
+  messagesAfterPersist: Message[]
+  committed: Entry[]
+  notifications: Notification[]
+}
