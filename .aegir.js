@@ -19,6 +19,9 @@ export default {
   dependencyCheck: {
     // the `node` devDependency pins the Node.js runtime used by npm scripts;
     // it is never imported
-    ignore: ['node']
+    ignore: ['node'],
+    // the demo (scripts/) is development tooling, like tests and benchmarks:
+    // what it imports is a devDependency, not something users install
+    productionIgnorePatterns: ['/benchmark', '/benchmarks', '/dist', '/test', '/scripts', '.aegir.js']
   }
 }

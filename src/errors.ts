@@ -1,5 +1,10 @@
 /**
- * The errors this module throws. Match on `err.name`.
+ * The errors this module throws; match on `err.name`. For `commit()` the
+ * error's class also says what the caller can rely on:
+ *
+ * - definitely not committed: `NoLeaderError`, `NotCommittedError`,
+ * `InvalidParametersError`, `NotStartedError`;
+ * - outcome unknown (the command may still be applied): `CommitTimeoutError`.
  */
 
 /** A call needs the leader, and this node is not it. `leader` names the one it knows of, if any. */
@@ -21,5 +26,57 @@ export class InvalidParametersError extends Error {
   constructor (message = 'Invalid parameters') {
     super(message)
     this.name = 'InvalidParametersError'
+  }
+}
+
+/**
+ * No leader took the command before the deadline (no quorum, or the caller
+ * gave up first). The command was never appended: it is definitely not committed.
+ */
+export class NoLeaderError extends Error {
+  static name = 'NoLeaderError'
+
+  constructor (message = 'No leader accepted the command; it was not committed') {
+    super(message)
+    this.name = 'NoLeaderError'
+  }
+}
+
+/**
+ * The command was appended, but a leader change replaced it with another
+ * entry at the same index before it was committed: it is definitely not
+ * committed and will never be applied.
+ */
+export class NotCommittedError extends Error {
+  static name = 'NotCommittedError'
+  readonly index: number
+  readonly term: number
+
+  constructor (index: number, term: number, message = `The command appended at index ${index} in term ${term} was replaced by a leader change; it was not committed`) {
+    super(message)
+    this.name = 'NotCommittedError'
+    this.index = index
+    this.term = term
+  }
+}
+
+/**
+ * The command may have been appended, but it was not applied on this node
+ * before the deadline (`commitTimeout`, the caller's signal, or `stop()`).
+ * The outcome is unknown: it may still be committed and applied later.
+ * `index` and `term` say where it was appended, when that is known.
+ */
+export class CommitTimeoutError extends Error {
+  static name = 'CommitTimeoutError'
+  readonly index: number | undefined
+  readonly term: number | undefined
+
+  constructor (index?: number, term?: number, message = index === undefined
+    ? 'The command was sent to the leader but no answer came before the deadline; its outcome is unknown'
+    : `The command appended at index ${index} in term ${term ?? '?'} was not applied before the deadline; its outcome is unknown`) {
+    super(message)
+    this.name = 'CommitTimeoutError'
+    this.index = index
+    this.term = term
   }
 }

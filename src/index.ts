@@ -1,28 +1,302 @@
 /**
  * @packageDocumentation
  *
- * Raft consensus for js-libp2p.
+ * Raft consensus as a js-libp2p service: a replicated log, and the state
+ * machine you build on it, shared by a group of libp2p peers.
  *
- * This release ships the deterministic Raft core: the whole algorithm as a
- * pure state machine with no clock, I/O or randomness of its own. The
- * `raft()` libp2p service that drives it over real streams and the host's
- * datastore is built on top of it.
+ * Register `raft()` in `createLibp2p({ services })`. It reuses the host's
+ * datastore (the log, term and vote live under `/raft/<group>/`), peer store
+ * (members' addresses, keep-alive tags) and protocol registry
+ * (`/libp2p-raft/<group>/1.0.0`). `commit()` works on any member: a follower
+ * forwards the command to the leader and resolves once the command is applied
+ * locally, with the local state machine's result.
  *
- * @example Driving the core by hand
+ * @example
  *
  * ```TypeScript
- * import { RaftCore, bootstrapState } from 'libp2p-raft'
+ * import { noise } from '@chainsafe/libp2p-noise'
+ * import { yamux } from '@chainsafe/libp2p-yamux'
+ * import { identify } from '@libp2p/identify'
+ * import { tcp } from '@libp2p/tcp'
+ * import { createLibp2p } from 'libp2p'
+ * import { raft } from 'libp2p-raft'
  *
- * const core = new RaftCore({ id: 'a', state: bootstrapState(['a']), random: Math.random })
- * while (core.role !== 'leader') {
- *   core.tick()
- *   const ready = core.ready()
- *   // write ready.hardState and ready.entries, send the messages, apply ready.committed …
- *   core.advance(ready)
- * }
+ * const values = new Map<string, string>()
+ * const node = await createLibp2p({
+ *   addresses: { listen: ['/ip4/127.0.0.1/tcp/4001'] },
+ *   transports: [tcp()],
+ *   connectionEncrypters: [noise()],
+ *   streamMuxers: [yamux()],
+ *   services: {
+ *     identify: identify(),
+ *     raft: raft({
+ *       group: 'kv',
+ *       // every initial voter, this node included, as peer ids or /p2p/ multiaddrs
+ *       bootstrap: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooA…', '/ip4/127.0.0.1/tcp/4002/p2p/12D3KooB…', '/ip4/127.0.0.1/tcp/4003/p2p/12D3KooC…'],
+ *       stateMachine: {
+ *         apply (command) {
+ *           const [key, value] = new TextDecoder().decode(command).split('=')
+ *           values.set(key, value)
+ *           return values.size
+ *         },
+ *         snapshot: () => new TextEncoder().encode(JSON.stringify([...values])),
+ *         restore (snapshot) {
+ *           values.clear()
+ *           for (const [k, v] of JSON.parse(new TextDecoder().decode(snapshot))) values.set(k, v)
+ *         }
+ *       }
+ *     })
+ *   }
+ * })
+ *
+ * node.services.raft.addEventListener('raft:leader', (evt) => {
+ *   console.info('leader is now', evt.detail.leader?.toString())
+ * })
+ * await node.services.raft.waitForLeader()
+ * const { index, result } = await node.services.raft.commit(new TextEncoder().encode('colour=blue'))
  * ```
  */
 
+import { RaftService } from './raft.ts'
+import type { AbortOptions, ComponentLogger, Libp2pEvents, Metrics, PeerId, PeerStore, TypedEventTarget, TypedEventEmitter } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
+
+/**
+ * The replicated state. Every member applies the same commands in the same
+ * order, so `apply` must be deterministic: the same command on the same state
+ * gives the same result and the same new state everywhere.
+ */
+export interface StateMachine {
+  /**
+   * Applies a committed command. Its return value (or the value its promise
+   * resolves to) is what `commit()` resolves with on this node. Commands are
+   * applied one at a time, in log order.
+   */
+  apply(command: Uint8Array, entry: { index: number, term: number }): unknown
+  /** Serialises the whole current state (used for log compaction). */
+  snapshot(): Uint8Array | Promise<Uint8Array>
+  /** Replaces the whole state with a snapshot's. */
+  restore(snapshot: Uint8Array): void | Promise<void>
+}
+
+/** Options of the `raft()` service. Timing is in milliseconds. */
+export interface RaftInit {
+  /**
+   * The Raft group this node belongs to. Namespaces the protocol
+   * (`/libp2p-raft/<group>/1.0.0`) and the datastore keys, so one host can
+   * run several groups.
+   *
+   * @default 'default'
+   */
+  group?: string
+
+  /**
+   * The initial voters, this node included: peer ids (objects or strings) or
+   * multiaddrs ending in `/p2p/<id>` (whose addresses also go to the peer
+   * store). Used only when nothing is persisted yet; every initial voter must
+   * be given the same list.
+   *
+   * @default [this node] - a single-member group
+   */
+  bootstrap?: Array<PeerId | string | Multiaddr>
+
+  /**
+   * The replicated state machine.
+   *
+   * @default one that stores nothing and returns `undefined`
+   */
+  stateMachine?: StateMachine
+
+  /**
+   * A follower that hears nothing from a leader for this long starts an
+   * election; the actual timeout is drawn from [electionTimeout, 2 × electionTimeout).
+   *
+   * @default 1000
+   */
+  electionTimeout?: number
+
+  /**
+   * How often a leader sends heartbeats; also the tick of Raft's clock. Must
+   * be well below `electionTimeout` (at most half of it).
+   *
+   * @default 100
+   */
+  heartbeatInterval?: number
+
+  /**
+   * Run a pre-vote before an election, so a node that was cut off cannot
+   * depose a healthy leader when it returns.
+   *
+   * @default true
+   */
+  preVote?: boolean
+
+  /**
+   * A leader that cannot reach a quorum for an election timeout steps down,
+   * and followers that hear from a live leader ignore vote requests.
+   *
+   * @default true
+   */
+  checkQuorum?: boolean
+
+  /**
+   * How long `commit()`, `waitForLeader()` and the other waiting calls wait
+   * when the caller passes no signal.
+   *
+   * @default 10000
+   */
+  commitTimeout?: number
+
+  /**
+   * Most entries in one replication message.
+   *
+   * @default 256
+   */
+  maxEntriesPerAppend?: number
+
+  /**
+   * Most command bytes in one replication message (a single larger command still goes alone).
+   *
+   * @default 1048576
+   */
+  maxBytesPerAppend?: number
+
+  /**
+   * Most unacknowledged replication messages in flight to one follower.
+   *
+   * @default 16
+   */
+  maxInflightAppends?: number
+
+  /**
+   * Largest command `commit()` accepts, in bytes.
+   *
+   * @default 1048576
+   */
+  maxCommandSize?: number
+
+  /**
+   * Largest frame accepted from a peer, in bytes; larger ones reset the stream.
+   * Must exceed `maxCommandSize` and `maxBytesPerAppend` by at least 64 KiB.
+   *
+   * @default 4194304
+   */
+  maxMessageSize?: number
+
+  /**
+   * Inbound Raft streams allowed per connection.
+   *
+   * @default 4
+   */
+  maxInboundStreams?: number
+
+  /**
+   * Outbound frames queued per member before the oldest are dropped.
+   *
+   * @default 4096
+   */
+  maxQueuedFrames?: number
+
+  /**
+   * Prefix of every datastore key this service writes.
+   *
+   * @default '/raft'
+   */
+  datastorePrefix?: string
+}
+
+/** What `raft()` needs from the libp2p node. */
+export interface RaftComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  peerStore: PeerStore
+  datastore: Datastore
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+  /** When present, Raft's state is reported as the `libp2p_raft_state` metric group */
+  metrics?: Metrics
+}
+
+/**
+ * A member's role. A follower running a pre-vote is still reported as a
+ * follower: it has not raised its term.
+ */
+export type RaftRole = 'leader' | 'follower' | 'candidate'
+
+export interface RaftEvents {
+  /** This node's role changed. */
+  'raft:role': CustomEvent<{ role: RaftRole, term: number }>
+  /** The leader this node knows of changed (`undefined`: none known). */
+  'raft:leader': CustomEvent<{ leader: PeerId | undefined, term: number }>
+  /** A committed command was applied to this node's state machine. */
+  'raft:apply': CustomEvent<{ index: number, term: number, command: Uint8Array, result: unknown }>
+  /** The configuration this node follows changed (it takes effect when appended). */
+  'raft:membership': CustomEvent<{ voters: PeerId[], learners: PeerId[], index: number }>
+}
+
+/** A snapshot of the node's Raft state, for monitoring. */
+export interface RaftStatus {
+  peerId: PeerId
+  group: string
+  role: RaftRole
+  term: number
+  leader: PeerId | undefined
+  /** Highest index known to be committed */
+  commitIndex: number
+  /** Highest index applied to the state machine on this node */
+  appliedIndex: number
+  /** Index of the last entry in this node's log */
+  lastIndex: number
+  voters: PeerId[]
+  learners: PeerId[]
+  /** On the leader: how far each follower's log matches */
+  followers?: Array<{ peerId: PeerId, match: number, next: number, state: 'probe' | 'replicate' }>
+}
+
+/** The result of a committed command. */
+export interface CommitResult {
+  index: number
+  term: number
+  /** What this node's `StateMachine.apply` returned for the command */
+  result: unknown
+}
+
+export interface Raft extends TypedEventEmitter<RaftEvents> {
+  readonly role: RaftRole
+  readonly term: number
+  readonly leader: PeerId | undefined
+  readonly commitIndex: number
+  readonly appliedIndex: number
+
+  /** The configuration this node follows. */
+  members(): { voters: PeerId[], learners: PeerId[] }
+
+  /**
+   * Replicates a command and resolves once it is committed and applied on
+   * this node, with this node's apply result. Works on any member: a
+   * follower forwards the command to the leader. Waits at most `commitTimeout`
+   * (or until `options.signal` aborts). Rejects with `NoLeaderError` or
+   * `NotCommittedError` when the command is definitely not committed, and
+   * with `CommitTimeoutError` when its outcome is unknown.
+   */
+  commit(command: Uint8Array, options?: AbortOptions): Promise<CommitResult>
+
+  /** Resolves with the leader once one is known (at most `commitTimeout` without a signal). */
+  waitForLeader(options?: AbortOptions): Promise<PeerId>
+
+  status(): RaftStatus
+}
+
+/**
+ * Creates the Raft service factory for `createLibp2p({ services: { raft: raft(init) } })`.
+ */
+export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft {
+  return (components) => new RaftService(components, init)
+}
+
 export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
 export type * from './core/index.ts'
-export { InvalidParametersError, NotLeaderError } from './errors.ts'
+export { CommitTimeoutError, InvalidParametersError, NoLeaderError, NotCommittedError, NotLeaderError } from './errors.ts'

@@ -19,7 +19,12 @@ export class RaftLog {
   stable: number
   private unstable: number
 
-  constructor (snapshot: Pick<SnapshotMeta, 'index' | 'term'>, entries: Entry[], committed: number) {
+  /**
+   * `applied` is how far the state machine already is (entries up to it are
+   * committed, whatever the stored commit index says, and are not handed out
+   * again).
+   */
+  constructor (snapshot: Pick<SnapshotMeta, 'index' | 'term'>, entries: Entry[], committed: number, applied = 0) {
     this.snapshotIndex = snapshot.index
     this.snapshotTerm = snapshot.term
     for (const [i, entry] of entries.entries()) {
@@ -30,8 +35,8 @@ export class RaftLog {
     this.entries = [...entries]
     this.stable = this.lastIndex()
     this.unstable = this.stable + 1
-    this.applied = snapshot.index
-    this.committed = Math.min(Math.max(committed, snapshot.index), this.lastIndex())
+    this.committed = Math.min(Math.max(committed, applied, snapshot.index), this.lastIndex())
+    this.applied = Math.max(snapshot.index, Math.min(applied, this.committed))
   }
 
   firstIndex (): number {

@@ -64,6 +64,13 @@ export interface CoreState {
 export interface CoreInit extends CoreOptions {
   id: NodeId
   state?: CoreState
+  /**
+   * The last index the state machine already holds (it kept its state across
+   * a restart): committed entries up to it are not handed out again.
+   *
+   * @default 0
+   */
+  applied?: number
   /** The only source of randomness: returns a number in [0, 1) */
   random(): number
 }
@@ -135,7 +142,7 @@ export class RaftCore {
     const state = init.state ?? {}
     this.snapshotConfig = state.snapshot ?? { index: 0, term: 0, config: { voters: [], learners: [] } }
     const hardState = state.hardState ?? { term: 0, commit: 0 }
-    this.log = new RaftLog(this.snapshotConfig, state.entries ?? [], hardState.commit)
+    this.log = new RaftLog(this.snapshotConfig, state.entries ?? [], hardState.commit, init.applied)
     this._term = hardState.term
     this._vote = hardState.vote
     this.persisted = { ...hardState }

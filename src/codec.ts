@@ -1,0 +1,132 @@
+/**
+ * Translation between the core's plain objects and their protobuf form, used
+ * both on the wire and in the datastore.
+ */
+import { InvalidMessageError } from '@libp2p/interface'
+import { Entry as PbEntry, HardState as PbHardState, RaftMessage as PbMessage } from './pb/raft.ts'
+import type { Entry, HardState, Message } from './core/index.ts'
+
+const ENTRY_TYPES = {
+  command: PbEntry.Type.COMMAND,
+  noop: PbEntry.Type.NOOP,
+  config: PbEntry.Type.CONFIG
+} as const
+
+const MESSAGE_TYPES = {
+  'vote-request': PbMessage.Type.VOTE_REQUEST,
+  'vote-response': PbMessage.Type.VOTE_RESPONSE,
+  'append-request': PbMessage.Type.APPEND_REQUEST,
+  'append-response': PbMessage.Type.APPEND_RESPONSE,
+  'heartbeat-request': PbMessage.Type.HEARTBEAT_REQUEST,
+  'heartbeat-response': PbMessage.Type.HEARTBEAT_RESPONSE
+} as const
+
+const EMPTY = new Uint8Array(0)
+
+export function entryToPb (entry: Entry): PbEntry {
+  return {
+    index: entry.index,
+    term: entry.term,
+    type: ENTRY_TYPES[entry.type],
+    // protons types bytes as ArrayBuffer-backed; encoding reads any Uint8Array
+    data: (entry.type === 'command' ? entry.data : EMPTY) as Uint8Array<ArrayBuffer>,
+    config: entry.type === 'config' ? entry.config : undefined
+  }
+}
+
+export function entryFromPb (pb: PbEntry): Entry {
+  const { index, term } = pb
+  switch (pb.type) {
+    case PbEntry.Type.COMMAND:
+      return { type: 'command', index, term, data: pb.data }
+    case PbEntry.Type.NOOP:
+      return { type: 'noop', index, term }
+    case PbEntry.Type.CONFIG:
+      return { type: 'config', index, term, config: { voters: pb.config?.voters ?? [], learners: pb.config?.learners ?? [] } }
+    default:
+      throw new InvalidMessageError(`unknown entry type ${String(pb.type)} at index ${index}`)
+  }
+}
+
+export function encodeEntry (entry: Entry): Uint8Array {
+  return PbEntry.encode(entryToPb(entry))
+}
+
+export function decodeEntry (bytes: Uint8Array): Entry {
+  return entryFromPb(decodeWith(PbEntry.decode, bytes, 'entry'))
+}
+
+export function encodeHardState (state: HardState): Uint8Array {
+  return PbHardState.encode(state)
+}
+
+export function decodeHardState (bytes: Uint8Array): HardState {
+  const { term, vote, commit } = decodeWith(PbHardState.decode, bytes, 'hard state')
+  return { term, vote, commit }
+}
+
+/** Decodes protobuf bytes, reporting any failure as an `InvalidMessageError`. */
+function decodeWith<T> (decode: (bytes: Uint8Array) => T, bytes: Uint8Array, what: string): T {
+  try {
+    return decode(bytes)
+  } catch (err: any) {
+    throw new InvalidMessageError(`cannot decode ${what}: ${String(err.message)}`)
+  }
+}
+
+/** The wire form of a core message. */
+export function messageToPb (m: Message): PbMessage {
+  const pb: PbMessage = {
+    type: MESSAGE_TYPES[m.type],
+    from: m.from,
+    to: m.to,
+    term: m.term,
+    preVote: false,
+    lastIndex: 0,
+    lastTerm: 0,
+    granted: false,
+    prevIndex: 0,
+    prevTerm: 0,
+    entries: [],
+    commit: 0,
+    success: false,
+    index: 0,
+    hintIndex: 0,
+    hintTerm: 0
+  }
+  switch (m.type) {
+    case 'vote-request':
+      return { ...pb, preVote: m.preVote, lastIndex: m.lastIndex, lastTerm: m.lastTerm }
+    case 'vote-response':
+      return { ...pb, preVote: m.preVote, granted: m.granted }
+    case 'append-request':
+      return { ...pb, prevIndex: m.prevIndex, prevTerm: m.prevTerm, entries: m.entries.map(entryToPb), commit: m.commit }
+    case 'append-response':
+      return { ...pb, success: m.success, index: m.index, hintIndex: m.hintIndex, hintTerm: m.hintTerm }
+    case 'heartbeat-request':
+      return { ...pb, commit: m.commit }
+    default:
+      return pb
+  }
+}
+
+/** The core message a wire message stands for. */
+export function messageFromPb (pb: PbMessage): Message {
+  const base = { from: pb.from, to: pb.to, term: pb.term }
+  switch (pb.type) {
+    case PbMessage.Type.VOTE_REQUEST:
+      return { ...base, type: 'vote-request', preVote: pb.preVote, lastIndex: pb.lastIndex, lastTerm: pb.lastTerm }
+    case PbMessage.Type.VOTE_RESPONSE:
+      return { ...base, type: 'vote-response', preVote: pb.preVote, granted: pb.granted }
+    case PbMessage.Type.APPEND_REQUEST:
+      return { ...base, type: 'append-request', prevIndex: pb.prevIndex, prevTerm: pb.prevTerm, entries: pb.entries.map(entryFromPb), commit: pb.commit }
+    case PbMessage.Type.APPEND_RESPONSE:
+      return { ...base, type: 'append-response', success: pb.success, index: pb.index, hintIndex: pb.hintIndex, hintTerm: pb.hintTerm }
+    case PbMessage.Type.HEARTBEAT_REQUEST:
+      return { ...base, type: 'heartbeat-request', commit: pb.commit }
+    case PbMessage.Type.HEARTBEAT_RESPONSE:
+      return { ...base, type: 'heartbeat-response' }
+    default:
+      throw new InvalidMessageError(`unknown message type ${String(pb.type)}`)
+  }
+}

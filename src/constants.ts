@@ -1,0 +1,29 @@
+/** Defaults of `RaftInit`; each is documented where `RaftInit` declares it. */
+
+export const GROUP = 'default'
+export const DATASTORE_PREFIX = '/raft'
+export const PROTOCOL_PREFIX = '/libp2p-raft'
+export const PROTOCOL_VERSION = '1.0.0'
+
+/** A follower campaigns after hearing nothing for this long (randomized up to twice as long). */
+export const ELECTION_TIMEOUT = 1000
+/** A leader's heartbeat period; also the tick of Raft's logical clock. */
+export const HEARTBEAT_INTERVAL = 100
+/** How long `commit()` and the other waiting calls wait by default. */
+export const COMMIT_TIMEOUT = 10_000
+
+/** Largest command `commit()` accepts. */
+export const MAX_COMMAND_SIZE = 1024 * 1024
+/** Largest frame read from a stream; must leave room for a command plus framing. */
+export const MAX_MESSAGE_SIZE = 4 * 1024 * 1024
+/** Inbound Raft streams allowed per connection (one is normal; more covers reconnect overlap). */
+export const MAX_INBOUND_STREAMS = 4
+/** Frames queued for one peer before the oldest are dropped (Raft re-sends what matters). */
+export const MAX_QUEUED_FRAMES = 4096
+/** How long opening a stream to a member may take. */
+export const DIAL_TIMEOUT = 5000
+/** Applied results kept for forwarded commits whose answer arrives after the apply. */
+export const RECENT_RESULTS = 1024
+
+/** The peer store tag that keeps connections to members open (the `keep-alive` prefix makes libp2p redial them). */
+export const KEEP_ALIVE_TAG = 'keep-alive-libp2p-raft'

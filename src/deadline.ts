@@ -1,0 +1,54 @@
+/**
+ * When a waiting call gives up: at its time limit, when the caller's signal
+ * aborts, or when the service stops. It owns no timer: the service expires
+ * overdue deadlines on its own tick, so a call in flight costs one object and
+ * at most one signal listener (timers per call were a measurable share of a
+ * commit's CPU and garbage).
+ */
+export class Deadline {
+  readonly expiresAt: number
+  private readonly signal: AbortSignal | undefined
+  private readonly callbacks = new Set<() => void>()
+  private _expired = false
+
+  constructor (expiresAt: number, signal?: AbortSignal) {
+    this.expiresAt = expiresAt
+    this.signal = signal
+    if (signal?.aborted === true) {
+      this._expired = true
+    } else {
+      signal?.addEventListener('abort', this.expire, { once: true })
+    }
+  }
+
+  get expired (): boolean {
+    return this._expired
+  }
+
+  /** Calls `fn` when the deadline passes (at once if it has); returns a function that cancels the call. */
+  onExpire (fn: () => void): () => void {
+    if (this._expired) {
+      fn()
+      return () => {}
+    }
+    this.callbacks.add(fn)
+    return () => { this.callbacks.delete(fn) }
+  }
+
+  readonly expire = (): void => {
+    if (this._expired) {
+      return
+    }
+    this._expired = true
+    this.dispose()
+    for (const fn of [...this.callbacks]) {
+      fn()
+    }
+    this.callbacks.clear()
+  }
+
+  /** Releases the caller's signal once the call is over. */
+  dispose (): void {
+    this.signal?.removeEventListener('abort', this.expire)
+  }
+}

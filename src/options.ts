@@ -1,0 +1,75 @@
+import * as c from './constants.ts'
+import { CORE_DEFAULTS } from './core/index.ts'
+import { InvalidParametersError } from './errors.ts'
+import type { StateMachine, RaftInit } from './index.ts'
+
+/** Every `RaftInit` field with its default filled in and checked. */
+export type RaftOptions = Required<Omit<RaftInit, 'bootstrap'>> & Pick<RaftInit, 'bootstrap'>
+
+/** A state machine that keeps nothing: useful for a pure replicated log. */
+const NOOP_STATE_MACHINE: StateMachine = {
+  apply: () => undefined,
+  snapshot: () => new Uint8Array(0),
+  restore: () => {}
+}
+
+const FRAME_OVERHEAD = 64 * 1024
+
+export function resolveOptions (init: RaftInit): RaftOptions {
+  const options: RaftOptions = {
+    group: init.group ?? c.GROUP,
+    bootstrap: init.bootstrap,
+    stateMachine: init.stateMachine ?? NOOP_STATE_MACHINE,
+    electionTimeout: init.electionTimeout ?? c.ELECTION_TIMEOUT,
+    heartbeatInterval: init.heartbeatInterval ?? c.HEARTBEAT_INTERVAL,
+    preVote: init.preVote ?? CORE_DEFAULTS.preVote,
+    checkQuorum: init.checkQuorum ?? CORE_DEFAULTS.checkQuorum,
+    commitTimeout: init.commitTimeout ?? c.COMMIT_TIMEOUT,
+    maxEntriesPerAppend: init.maxEntriesPerAppend ?? CORE_DEFAULTS.maxEntriesPerAppend,
+    maxBytesPerAppend: init.maxBytesPerAppend ?? CORE_DEFAULTS.maxBytesPerAppend,
+    maxInflightAppends: init.maxInflightAppends ?? CORE_DEFAULTS.maxInflightAppends,
+    maxCommandSize: init.maxCommandSize ?? c.MAX_COMMAND_SIZE,
+    maxMessageSize: init.maxMessageSize ?? c.MAX_MESSAGE_SIZE,
+    maxInboundStreams: init.maxInboundStreams ?? c.MAX_INBOUND_STREAMS,
+    maxQueuedFrames: init.maxQueuedFrames ?? c.MAX_QUEUED_FRAMES,
+    datastorePrefix: init.datastorePrefix ?? c.DATASTORE_PREFIX
+  }
+  const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxEntriesPerAppend', 'maxBytesPerAppend',
+    'maxInflightAppends', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames'] as const
+  for (const key of counts) {
+    const value = options[key]
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new InvalidParametersError(`${key} must be a positive integer, got ${String(value)}`)
+    }
+  }
+  for (const key of ['preVote', 'checkQuorum'] as const) {
+    if (typeof options[key] !== 'boolean') {
+      throw new InvalidParametersError(`${key} must be a boolean, got ${String(options[key])}`)
+    }
+  }
+  if (typeof options.group !== 'string' || !/^[\w.-]+$/.test(options.group)) {
+    throw new InvalidParametersError(`group must be a non-empty string of letters, digits, '.', '_' or '-', got ${String(options.group)}`)
+  }
+  if (typeof options.datastorePrefix !== 'string' || !options.datastorePrefix.startsWith('/')) {
+    throw new InvalidParametersError(`datastorePrefix must start with '/', got ${String(options.datastorePrefix)}`)
+  }
+  if (options.heartbeatInterval * 2 > options.electionTimeout) {
+    throw new InvalidParametersError(`heartbeatInterval (${options.heartbeatInterval}) must be at most half of electionTimeout (${options.electionTimeout})`)
+  }
+  if (options.maxMessageSize < Math.max(options.maxCommandSize, options.maxBytesPerAppend) + FRAME_OVERHEAD) {
+    throw new InvalidParametersError(`maxMessageSize (${options.maxMessageSize}) must exceed maxCommandSize and maxBytesPerAppend by at least ${FRAME_OVERHEAD} bytes`)
+  }
+  const sm = options.stateMachine
+  if (typeof sm?.apply !== 'function' || typeof sm.snapshot !== 'function' || typeof sm.restore !== 'function') {
+    throw new InvalidParametersError('stateMachine must have apply, snapshot and restore methods')
+  }
+  if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) {
+    throw new InvalidParametersError('bootstrap must be an array of peer ids or multiaddrs')
+  }
+  return options
+}
+
+/** The core's tick-based settings derived from the millisecond ones. */
+export function coreTicks (options: RaftOptions): { electionTicks: number, heartbeatTicks: number } {
+  return { electionTicks: Math.round(options.electionTimeout / options.heartbeatInterval), heartbeatTicks: 1 }
+}

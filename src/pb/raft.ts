@@ -1,0 +1,1671 @@
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface Configuration {
+  voters: string[]
+  learners: string[]
+}
+
+export namespace Configuration {
+  let _codec: Codec<Configuration>
+
+  export const codec = (): Codec<Configuration> => {
+    if (_codec == null) {
+      _codec = message<Configuration>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.voters != null && obj.voters.length > 0) {
+          for (const value of obj.voters) {
+            w.uint32(10)
+            w.string(value)
+          }
+        }
+
+        if (obj.learners != null && obj.learners.length > 0) {
+          for (const value of obj.learners) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          voters: [],
+          learners: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.voters != null && obj.voters.length === opts.limits.voters) {
+                throw new MaxLengthError('Decode error - repeated field "voters" had too many elements')
+              }
+
+              obj.voters.push(reader.string())
+              break
+            }
+            case 2: {
+              if (opts.limits?.learners != null && obj.learners.length === opts.limits.learners) {
+                throw new MaxLengthError('Decode error - repeated field "learners" had too many elements')
+              }
+
+              obj.learners.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          voters: 0,
+          learners: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.voters != null && obj.voters === opts.limits.voters) {
+                throw new MaxLengthError('Streaming decode error - repeated field "voters" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.voters[]`,
+                index: obj.voters,
+                value: reader.string()
+              }
+
+              obj.voters++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.learners != null && obj.learners === opts.limits.learners) {
+                throw new MaxLengthError('Streaming decode error - repeated field "learners" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.learners[]`,
+                index: obj.learners,
+                value: reader.string()
+              }
+
+              obj.learners++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ConfigurationVotersFieldEvent {
+    field: '$.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface ConfigurationLearnersFieldEvent {
+    field: '$.learners[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<Configuration>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Configuration.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Configuration>): Configuration {
+    return decodeMessage(buf, Configuration.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Configuration>): Generator<ConfigurationVotersFieldEvent | ConfigurationLearnersFieldEvent> {
+    return streamMessage(buf, Configuration.codec(), opts)
+  }
+}
+
+export interface Entry {
+  index: number
+  term: number
+  type: Entry.Type
+  data: Uint8Array<ArrayBuffer>
+  config?: Configuration
+}
+
+export namespace Entry {
+  export enum Type {
+    COMMAND = 'COMMAND',
+    NOOP = 'NOOP',
+    CONFIG = 'CONFIG'
+  }
+
+  enum __TypeValues {
+    COMMAND = 0,
+    NOOP = 1,
+    CONFIG = 2
+  }
+
+  export namespace Type {
+    export const codec = (): Codec<Type> => {
+      return enumeration<Type>(__TypeValues)
+    }
+  }
+
+  let _codec: Codec<Entry>
+
+  export const codec = (): Codec<Entry> => {
+    if (_codec == null) {
+      _codec = message<Entry>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.term)
+        }
+
+        if (obj.type != null && __TypeValues[obj.type] !== 0) {
+          w.uint32(24)
+          Entry.Type.codec().encode(obj.type, w)
+        }
+
+        if ((obj.data != null && obj.data.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.data)
+        }
+
+        if (obj.config != null) {
+          w.uint32(42)
+          Configuration.codec().encode(obj.config, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          term: 0,
+          type: Type.COMMAND,
+          data: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.type = Entry.Type.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.data = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.config = Configuration.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.config
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.type`,
+                value: Entry.Type.codec().decode(reader)
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.data`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield * Configuration.codec().stream(reader, reader.uint32(), `${prefix}.config`, {
+                limits: opts.limits?.config
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface EntryIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface EntryTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface EntryTypeFieldEvent {
+    field: '$.type'
+    value: Entry.Type
+  }
+
+  export interface EntryDataFieldEvent {
+    field: '$.data'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface EntryConfigVotersFieldEvent {
+    field: '$.config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface EntryConfigLearnersFieldEvent {
+    field: '$.config.learners[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<Entry>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Entry.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Entry {
+    return decodeMessage(buf, Entry.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Generator<EntryIndexFieldEvent | EntryTermFieldEvent | EntryTypeFieldEvent | EntryDataFieldEvent | EntryConfigVotersFieldEvent | EntryConfigLearnersFieldEvent> {
+    return streamMessage(buf, Entry.codec(), opts)
+  }
+}
+
+export interface HardState {
+  term: number
+  vote?: string
+  commit: number
+}
+
+export namespace HardState {
+  let _codec: Codec<HardState>
+
+  export const codec = (): Codec<HardState> => {
+    if (_codec == null) {
+      _codec = message<HardState>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.term)
+        }
+
+        if (obj.vote != null) {
+          w.uint32(18)
+          w.string(obj.vote)
+        }
+
+        if ((obj.commit != null && obj.commit !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.commit)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          term: 0,
+          commit: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.vote = reader.string()
+              break
+            }
+            case 3: {
+              obj.commit = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.vote`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.commit`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HardStateTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface HardStateVoteFieldEvent {
+    field: '$.vote'
+    value: string
+  }
+
+  export interface HardStateCommitFieldEvent {
+    field: '$.commit'
+    value: number
+  }
+
+  export function encode (obj: Partial<HardState>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HardState.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HardState>): HardState {
+    return decodeMessage(buf, HardState.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HardState>): Generator<HardStateTermFieldEvent | HardStateVoteFieldEvent | HardStateCommitFieldEvent> {
+    return streamMessage(buf, HardState.codec(), opts)
+  }
+}
+
+export interface RaftMessage {
+  type: RaftMessage.Type
+  from: string
+  to: string
+  term: number
+  preVote: boolean
+  lastIndex: number
+  lastTerm: number
+  granted: boolean
+  prevIndex: number
+  prevTerm: number
+  entries: Entry[]
+  commit: number
+  success: boolean
+  index: number
+  hintIndex: number
+  hintTerm: number
+}
+
+export namespace RaftMessage {
+  export enum Type {
+    VOTE_REQUEST = 'VOTE_REQUEST',
+    VOTE_RESPONSE = 'VOTE_RESPONSE',
+    APPEND_REQUEST = 'APPEND_REQUEST',
+    APPEND_RESPONSE = 'APPEND_RESPONSE',
+    HEARTBEAT_REQUEST = 'HEARTBEAT_REQUEST',
+    HEARTBEAT_RESPONSE = 'HEARTBEAT_RESPONSE'
+  }
+
+  enum __TypeValues {
+    VOTE_REQUEST = 0,
+    VOTE_RESPONSE = 1,
+    APPEND_REQUEST = 2,
+    APPEND_RESPONSE = 3,
+    HEARTBEAT_REQUEST = 4,
+    HEARTBEAT_RESPONSE = 5
+  }
+
+  export namespace Type {
+    export const codec = (): Codec<Type> => {
+      return enumeration<Type>(__TypeValues)
+    }
+  }
+
+  let _codec: Codec<RaftMessage>
+
+  export const codec = (): Codec<RaftMessage> => {
+    if (_codec == null) {
+      _codec = message<RaftMessage>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.type != null && __TypeValues[obj.type] !== 0) {
+          w.uint32(8)
+          RaftMessage.Type.codec().encode(obj.type, w)
+        }
+
+        if ((obj.from != null && obj.from !== '')) {
+          w.uint32(18)
+          w.string(obj.from)
+        }
+
+        if ((obj.to != null && obj.to !== '')) {
+          w.uint32(26)
+          w.string(obj.to)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.term)
+        }
+
+        if ((obj.preVote != null && obj.preVote !== false)) {
+          w.uint32(40)
+          w.bool(obj.preVote)
+        }
+
+        if ((obj.lastIndex != null && obj.lastIndex !== 0)) {
+          w.uint32(48)
+          w.uint64Number(obj.lastIndex)
+        }
+
+        if ((obj.lastTerm != null && obj.lastTerm !== 0)) {
+          w.uint32(56)
+          w.uint64Number(obj.lastTerm)
+        }
+
+        if ((obj.granted != null && obj.granted !== false)) {
+          w.uint32(64)
+          w.bool(obj.granted)
+        }
+
+        if ((obj.prevIndex != null && obj.prevIndex !== 0)) {
+          w.uint32(72)
+          w.uint64Number(obj.prevIndex)
+        }
+
+        if ((obj.prevTerm != null && obj.prevTerm !== 0)) {
+          w.uint32(80)
+          w.uint64Number(obj.prevTerm)
+        }
+
+        if (obj.entries != null && obj.entries.length > 0) {
+          for (const value of obj.entries) {
+            w.uint32(90)
+            Entry.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.commit != null && obj.commit !== 0)) {
+          w.uint32(96)
+          w.uint64Number(obj.commit)
+        }
+
+        if ((obj.success != null && obj.success !== false)) {
+          w.uint32(104)
+          w.bool(obj.success)
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(112)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.hintIndex != null && obj.hintIndex !== 0)) {
+          w.uint32(120)
+          w.uint64Number(obj.hintIndex)
+        }
+
+        if ((obj.hintTerm != null && obj.hintTerm !== 0)) {
+          w.uint32(128)
+          w.uint64Number(obj.hintTerm)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          type: Type.VOTE_REQUEST,
+          from: '',
+          to: '',
+          term: 0,
+          preVote: false,
+          lastIndex: 0,
+          lastTerm: 0,
+          granted: false,
+          prevIndex: 0,
+          prevTerm: 0,
+          entries: [],
+          commit: 0,
+          success: false,
+          index: 0,
+          hintIndex: 0,
+          hintTerm: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.type = RaftMessage.Type.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.from = reader.string()
+              break
+            }
+            case 3: {
+              obj.to = reader.string()
+              break
+            }
+            case 4: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.preVote = reader.bool()
+              break
+            }
+            case 6: {
+              obj.lastIndex = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.lastTerm = reader.uint64Number()
+              break
+            }
+            case 8: {
+              obj.granted = reader.bool()
+              break
+            }
+            case 9: {
+              obj.prevIndex = reader.uint64Number()
+              break
+            }
+            case 10: {
+              obj.prevTerm = reader.uint64Number()
+              break
+            }
+            case 11: {
+              if (opts.limits?.entries != null && obj.entries.length === opts.limits.entries) {
+                throw new MaxLengthError('Decode error - repeated field "entries" had too many elements')
+              }
+
+              obj.entries.push(Entry.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.entries$
+              }))
+              break
+            }
+            case 12: {
+              obj.commit = reader.uint64Number()
+              break
+            }
+            case 13: {
+              obj.success = reader.bool()
+              break
+            }
+            case 14: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 15: {
+              obj.hintIndex = reader.uint64Number()
+              break
+            }
+            case 16: {
+              obj.hintTerm = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          entries: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.type`,
+                value: RaftMessage.Type.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.from`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.to`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.preVote`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.lastIndex`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.lastTerm`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.granted`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.prevIndex`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.prevTerm`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 11: {
+              if (opts.limits?.entries != null && obj.entries === opts.limits.entries) {
+                throw new MaxLengthError('Streaming decode error - repeated field "entries" had too many elements')
+              }
+
+              for (const evt of Entry.codec().stream(reader, reader.uint32(), `${prefix}.entries[]`, {
+                limits: opts.limits?.entries$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.entries
+                }
+              }
+
+              obj.entries++
+
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.commit`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 13: {
+              yield {
+                field: `${prefix}.success`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 14: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 15: {
+              yield {
+                field: `${prefix}.hintIndex`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 16: {
+              yield {
+                field: `${prefix}.hintTerm`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RaftMessageTypeFieldEvent {
+    field: '$.type'
+    value: RaftMessage.Type
+  }
+
+  export interface RaftMessageFromFieldEvent {
+    field: '$.from'
+    value: string
+  }
+
+  export interface RaftMessageToFieldEvent {
+    field: '$.to'
+    value: string
+  }
+
+  export interface RaftMessageTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface RaftMessagePreVoteFieldEvent {
+    field: '$.preVote'
+    value: boolean
+  }
+
+  export interface RaftMessageLastIndexFieldEvent {
+    field: '$.lastIndex'
+    value: number
+  }
+
+  export interface RaftMessageLastTermFieldEvent {
+    field: '$.lastTerm'
+    value: number
+  }
+
+  export interface RaftMessageGrantedFieldEvent {
+    field: '$.granted'
+    value: boolean
+  }
+
+  export interface RaftMessagePrevIndexFieldEvent {
+    field: '$.prevIndex'
+    value: number
+  }
+
+  export interface RaftMessagePrevTermFieldEvent {
+    field: '$.prevTerm'
+    value: number
+  }
+
+  export interface RaftMessageEntriesIndexFieldEvent {
+    field: '$.entries[].index'
+    value: number
+    index: number
+  }
+
+  export interface RaftMessageEntriesTermFieldEvent {
+    field: '$.entries[].term'
+    value: number
+    index: number
+  }
+
+  export interface RaftMessageEntriesTypeFieldEvent {
+    field: '$.entries[].type'
+    value: Entry.Type
+    index: number
+  }
+
+  export interface RaftMessageEntriesDataFieldEvent {
+    field: '$.entries[].data'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RaftMessageEntriesConfigVotersFieldEvent {
+    field: '$.entries[].config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface RaftMessageEntriesConfigLearnersFieldEvent {
+    field: '$.entries[].config.learners[]'
+    index: number
+    value: string
+  }
+
+  export interface RaftMessageCommitFieldEvent {
+    field: '$.commit'
+    value: number
+  }
+
+  export interface RaftMessageSuccessFieldEvent {
+    field: '$.success'
+    value: boolean
+  }
+
+  export interface RaftMessageIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface RaftMessageHintIndexFieldEvent {
+    field: '$.hintIndex'
+    value: number
+  }
+
+  export interface RaftMessageHintTermFieldEvent {
+    field: '$.hintTerm'
+    value: number
+  }
+
+  export function encode (obj: Partial<RaftMessage>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RaftMessage.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): RaftMessage {
+    return decodeMessage(buf, RaftMessage.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent> {
+    return streamMessage(buf, RaftMessage.codec(), opts)
+  }
+}
+
+export interface ProposeRequest {
+  id: number
+  command: Uint8Array<ArrayBuffer>
+}
+
+export namespace ProposeRequest {
+  let _codec: Codec<ProposeRequest>
+
+  export const codec = (): Codec<ProposeRequest> => {
+    if (_codec == null) {
+      _codec = message<ProposeRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.id)
+        }
+
+        if ((obj.command != null && obj.command.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.command)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: 0,
+          command: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.command = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.command`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ProposeRequestIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
+  export interface ProposeRequestCommandFieldEvent {
+    field: '$.command'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ProposeRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ProposeRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): ProposeRequest {
+    return decodeMessage(buf, ProposeRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): Generator<ProposeRequestIdFieldEvent | ProposeRequestCommandFieldEvent> {
+    return streamMessage(buf, ProposeRequest.codec(), opts)
+  }
+}
+
+export interface ProposeResponse {
+  id: number
+  index: number
+  term: number
+  error?: string
+  leader?: string
+}
+
+export namespace ProposeResponse {
+  let _codec: Codec<ProposeResponse>
+
+  export const codec = (): Codec<ProposeResponse> => {
+    if (_codec == null) {
+      _codec = message<ProposeResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.id)
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.term)
+        }
+
+        if (obj.error != null) {
+          w.uint32(34)
+          w.string(obj.error)
+        }
+
+        if (obj.leader != null) {
+          w.uint32(42)
+          w.string(obj.leader)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: 0,
+          index: 0,
+          term: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.error = reader.string()
+              break
+            }
+            case 5: {
+              obj.leader = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.leader`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ProposeResponseIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
+  export interface ProposeResponseIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface ProposeResponseTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface ProposeResponseErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export interface ProposeResponseLeaderFieldEvent {
+    field: '$.leader'
+    value: string
+  }
+
+  export function encode (obj: Partial<ProposeResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ProposeResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeResponse>): ProposeResponse {
+    return decodeMessage(buf, ProposeResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeResponse>): Generator<ProposeResponseIdFieldEvent | ProposeResponseIndexFieldEvent | ProposeResponseTermFieldEvent | ProposeResponseErrorFieldEvent | ProposeResponseLeaderFieldEvent> {
+    return streamMessage(buf, ProposeResponse.codec(), opts)
+  }
+}
+
+export interface Frame {
+  message?: RaftMessage
+  propose?: ProposeRequest
+  proposeResult?: ProposeResponse
+}
+
+export namespace Frame {
+  let _codec: Codec<Frame>
+
+  export const codec = (): Codec<Frame> => {
+    if (_codec == null) {
+      _codec = message<Frame>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.message != null) {
+          w.uint32(10)
+          RaftMessage.codec().encode(obj.message, w)
+        }
+
+        if (obj.propose != null) {
+          w.uint32(18)
+          ProposeRequest.codec().encode(obj.propose, w)
+        }
+
+        if (obj.proposeResult != null) {
+          w.uint32(26)
+          ProposeResponse.codec().encode(obj.proposeResult, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.message = RaftMessage.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.message
+              })
+              break
+            }
+            case 2: {
+              obj.propose = ProposeRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.propose
+              })
+              break
+            }
+            case 3: {
+              obj.proposeResult = ProposeResponse.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.proposeResult
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * RaftMessage.codec().stream(reader, reader.uint32(), `${prefix}.message`, {
+                limits: opts.limits?.message
+              })
+
+              break
+            }
+            case 2: {
+              yield * ProposeRequest.codec().stream(reader, reader.uint32(), `${prefix}.propose`, {
+                limits: opts.limits?.propose
+              })
+
+              break
+            }
+            case 3: {
+              yield * ProposeResponse.codec().stream(reader, reader.uint32(), `${prefix}.proposeResult`, {
+                limits: opts.limits?.proposeResult
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FrameMessageTypeFieldEvent {
+    field: '$.message.type'
+    value: RaftMessage.Type
+  }
+
+  export interface FrameMessageFromFieldEvent {
+    field: '$.message.from'
+    value: string
+  }
+
+  export interface FrameMessageToFieldEvent {
+    field: '$.message.to'
+    value: string
+  }
+
+  export interface FrameMessageTermFieldEvent {
+    field: '$.message.term'
+    value: number
+  }
+
+  export interface FrameMessagePreVoteFieldEvent {
+    field: '$.message.preVote'
+    value: boolean
+  }
+
+  export interface FrameMessageLastIndexFieldEvent {
+    field: '$.message.lastIndex'
+    value: number
+  }
+
+  export interface FrameMessageLastTermFieldEvent {
+    field: '$.message.lastTerm'
+    value: number
+  }
+
+  export interface FrameMessageGrantedFieldEvent {
+    field: '$.message.granted'
+    value: boolean
+  }
+
+  export interface FrameMessagePrevIndexFieldEvent {
+    field: '$.message.prevIndex'
+    value: number
+  }
+
+  export interface FrameMessagePrevTermFieldEvent {
+    field: '$.message.prevTerm'
+    value: number
+  }
+
+  export interface FrameMessageEntriesIndexFieldEvent {
+    field: '$.message.entries[].index'
+    value: number
+    index: number
+  }
+
+  export interface FrameMessageEntriesTermFieldEvent {
+    field: '$.message.entries[].term'
+    value: number
+    index: number
+  }
+
+  export interface FrameMessageEntriesTypeFieldEvent {
+    field: '$.message.entries[].type'
+    value: Entry.Type
+    index: number
+  }
+
+  export interface FrameMessageEntriesDataFieldEvent {
+    field: '$.message.entries[].data'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface FrameMessageEntriesConfigVotersFieldEvent {
+    field: '$.message.entries[].config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface FrameMessageEntriesConfigLearnersFieldEvent {
+    field: '$.message.entries[].config.learners[]'
+    index: number
+    value: string
+  }
+
+  export interface FrameMessageCommitFieldEvent {
+    field: '$.message.commit'
+    value: number
+  }
+
+  export interface FrameMessageSuccessFieldEvent {
+    field: '$.message.success'
+    value: boolean
+  }
+
+  export interface FrameMessageIndexFieldEvent {
+    field: '$.message.index'
+    value: number
+  }
+
+  export interface FrameMessageHintIndexFieldEvent {
+    field: '$.message.hintIndex'
+    value: number
+  }
+
+  export interface FrameMessageHintTermFieldEvent {
+    field: '$.message.hintTerm'
+    value: number
+  }
+
+  export interface FrameProposeIdFieldEvent {
+    field: '$.propose.id'
+    value: number
+  }
+
+  export interface FrameProposeCommandFieldEvent {
+    field: '$.propose.command'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FrameProposeResultIdFieldEvent {
+    field: '$.proposeResult.id'
+    value: number
+  }
+
+  export interface FrameProposeResultIndexFieldEvent {
+    field: '$.proposeResult.index'
+    value: number
+  }
+
+  export interface FrameProposeResultTermFieldEvent {
+    field: '$.proposeResult.term'
+    value: number
+  }
+
+  export interface FrameProposeResultErrorFieldEvent {
+    field: '$.proposeResult.error'
+    value: string
+  }
+
+  export interface FrameProposeResultLeaderFieldEvent {
+    field: '$.proposeResult.leader'
+    value: string
+  }
+
+  export function encode (obj: Partial<Frame>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Frame.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Frame {
+    return decodeMessage(buf, Frame.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent> {
+    return streamMessage(buf, Frame.codec(), opts)
+  }
+}
+
+export interface PeerAddresses {
+  multiaddrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace PeerAddresses {
+  let _codec: Codec<PeerAddresses>
+
+  export const codec = (): Codec<PeerAddresses> => {
+    if (_codec == null) {
+      _codec = message<PeerAddresses>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.multiaddrs != null && obj.multiaddrs.length > 0) {
+          for (const value of obj.multiaddrs) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          multiaddrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.multiaddrs != null && obj.multiaddrs.length === opts.limits.multiaddrs) {
+                throw new MaxLengthError('Decode error - repeated field "multiaddrs" had too many elements')
+              }
+
+              obj.multiaddrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          multiaddrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.multiaddrs != null && obj.multiaddrs === opts.limits.multiaddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "multiaddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.multiaddrs[]`,
+                index: obj.multiaddrs,
+                value: reader.bytes()
+              }
+
+              obj.multiaddrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PeerAddressesMultiaddrsFieldEvent {
+    field: '$.multiaddrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<PeerAddresses>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PeerAddresses.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerAddresses>): PeerAddresses {
+    return decodeMessage(buf, PeerAddresses.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerAddresses>): Generator<PeerAddressesMultiaddrsFieldEvent> {
+    return streamMessage(buf, PeerAddresses.codec(), opts)
+  }
+}

@@ -1,0 +1,681 @@
+import { NotStartedError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Key } from 'interface-datastore'
+import { parseBootstrap } from './bootstrap.ts'
+import { messageFromPb, messageToPb } from './codec.ts'
+import { DIAL_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, RECENT_RESULTS } from './constants.ts'
+import { RaftCore, bootstrapState } from './core/index.ts'
+import { Deadline } from './deadline.ts'
+import { CommitTimeoutError, InvalidParametersError, NoLeaderError, NotCommittedError } from './errors.ts'
+import { GuardedEventEmitter } from './guarded-events.ts'
+import { MemberAddresses } from './member-addresses.ts'
+import { RaftNetwork } from './network/raft-network.ts'
+import { coreTicks, resolveOptions } from './options.ts'
+import { RaftStorage } from './storage/raft-storage.ts'
+import type { BootstrapMember } from './bootstrap.ts'
+import type { Entry, HardState, Message, Notification } from './core/index.ts'
+import type { CommitResult, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftStatus } from './index.ts'
+import type { RaftOptions } from './options.ts'
+import type { ProposeRequest, ProposeResponse, Frame } from './pb/raft.ts'
+import type { AbortOptions, IdentifyResult, Logger, PeerId, Startable } from '@libp2p/interface'
+
+interface ApplyWaiter {
+  term: number
+  resolve(result: CommitResult): void
+  reject(err: Error): void
+}
+
+interface AppliedResult {
+  term: number
+  result: unknown
+  error?: Error
+}
+
+/**
+ * The shell around the Raft core: it ticks the core on a timer, writes its
+ * batches to the datastore, sends its messages over libp2p, applies committed
+ * commands to the state machine, settles `commit()` calls and emits events.
+ * Batches are handled one at a time; commands proposed while a batch is being
+ * written go out together in the next one (group commit).
+ */
+export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft, Startable {
+  readonly [Symbol.toStringTag] = 'libp2p-raft'
+  readonly [serviceCapabilities]: string[] = ['libp2p-raft']
+  readonly [serviceDependencies]: string[] = ['@libp2p/identify']
+
+  private readonly components: RaftComponents
+  private readonly options: RaftOptions
+  private readonly log: Logger
+  private readonly self: string
+  private readonly bootstrap: BootstrapMember[]
+  private readonly storage: RaftStorage
+  private readonly addresses: MemberAddresses
+  private readonly network: RaftNetwork
+
+  private core: RaftCore | undefined
+  private running = false
+  /** Deadlines of the calls in flight */
+  private readonly deadlines = new Set<Deadline>()
+  private ticker: ReturnType<typeof setInterval> | undefined
+  private processing: Promise<void> | undefined
+  private processScheduled = false
+  private failure: Error | undefined
+  private _appliedIndex = 0
+  /** The hard state last written */
+  private written: HardState | undefined
+  private reportedRole: RaftRole = 'follower'
+  private readonly waiters = new Map<number, ApplyWaiter[]>()
+  private readonly recentResults = new Map<number, AppliedResult>()
+  private readonly forwards = new Map<number, { leader: string, answer(response: ProposeResponse): void, abandon(): void }>()
+  private nextForwardId = 1
+  private readonly peerIds = new Map<string, PeerId>()
+  private readonly rememberedAddresses = new Map<string, string>()
+
+  constructor (components: RaftComponents, init: RaftInit = {}) {
+    const log = components.logger.forComponent('libp2p:raft')
+    super(log)
+    this.components = components
+    this.log = log
+    this.options = resolveOptions(init)
+    this.self = components.peerId.toString()
+    this.bootstrap = parseBootstrap(this.options.bootstrap ?? [components.peerId])
+    if (!this.bootstrap.some(member => member.id === this.self)) {
+      throw new InvalidParametersError(`bootstrap must include this node (${this.self})`)
+    }
+    const root = new Key(`${this.options.datastorePrefix}/${this.options.group}`)
+    this.storage = new RaftStorage(components.datastore, root)
+    this.addresses = new MemberAddresses(components.datastore, components.peerStore, root, this.log)
+    components.metrics?.registerMetricGroup('libp2p_raft_state', {
+      label: 'field',
+      help: 'Raft state of this node: term, commit and applied index, last log index, whether it leads',
+      calculate: () => ({
+        term: this.term,
+        commit_index: this.commitIndex,
+        applied_index: this._appliedIndex,
+        last_index: this.core?.log.lastIndex() ?? 0,
+        is_leader: this.role === 'leader' ? 1 : 0
+      })
+    })
+    this.network = new RaftNetwork(components, {
+      protocol: `${PROTOCOL_PREFIX}/${this.options.group}/${PROTOCOL_VERSION}`,
+      maxMessageSize: this.options.maxMessageSize,
+      maxQueuedFrames: this.options.maxQueuedFrames,
+      maxInboundStreams: this.options.maxInboundStreams,
+      dialTimeout: DIAL_TIMEOUT
+    }, (from, frame) => { this.onFrame(from, frame) })
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  isStarted (): boolean {
+    return this.running
+  }
+
+  async start (): Promise<void> {
+    if (this.running) {
+      return
+    }
+    let state = await this.storage.load()
+    if (state === undefined) {
+      state = bootstrapState(this.bootstrap.map(member => member.id))
+      await this.storage.write(state.hardState, state.entries ?? [])
+      this.log('bootstrapped group %s with %d voters', this.options.group, this.bootstrap.length)
+    }
+    for (const member of this.bootstrap) {
+      if (member.address !== undefined && member.id !== this.self) {
+        await this.addresses.remember(member.id, [member.address])
+      }
+    }
+    const { preVote, checkQuorum, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends } = this.options
+    this.written = state.hardState
+    this.core = new RaftCore({
+      id: this.self,
+      state,
+      // Restarted in the same process: the state machine still holds what it applied.
+      applied: this._appliedIndex,
+      random: Math.random,
+      preVote,
+      checkQuorum,
+      maxEntriesPerAppend,
+      maxBytesPerAppend,
+      maxInflightAppends,
+      ...coreTicks(this.options)
+    })
+    this._appliedIndex = this.core.log.applied
+    this.reportedRole = 'follower'
+    this.failure = undefined
+    await this.addresses.restore(this.otherMembers())
+    await this.network.start()
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.components.events.addEventListener('peer:reconnect-failure', this.onReconnectFailure)
+    this.components.events.addEventListener('peer:connect', this.onConnect)
+    this.running = true
+    this.ticker = setInterval(() => { this.tick() }, this.options.heartbeatInterval)
+    // Re-apply what was committed before the restart.
+    this.schedule()
+    this.log('started in group %s at term %d', this.options.group, this.core.term)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) {
+      return
+    }
+    this.running = false
+    clearInterval(this.ticker)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.components.events.removeEventListener('peer:reconnect-failure', this.onReconnectFailure)
+    this.components.events.removeEventListener('peer:connect', this.onConnect)
+    for (const deadline of [...this.deadlines]) {
+      deadline.expire()
+    }
+    await this.network.stop()
+    await this.processing
+    this.log('stopped')
+  }
+
+  // ---- state --------------------------------------------------------------
+
+  /** `follower` while stopped. */
+  get role (): RaftRole {
+    return this.running ? toRaftRole(this.liveCore().role) : 'follower'
+  }
+
+  get term (): number {
+    return this.core?.term ?? 0
+  }
+
+  /** `undefined` while stopped. */
+  get leader (): PeerId | undefined {
+    const leader = this.running ? this.core?.leader : undefined
+    return leader === undefined ? undefined : this.peerId(leader)
+  }
+
+  get commitIndex (): number {
+    return this.core?.commitIndex ?? 0
+  }
+
+  get appliedIndex (): number {
+    return this._appliedIndex
+  }
+
+  members (): { voters: PeerId[], learners: PeerId[] } {
+    const config = this.core?.config ?? { voters: [], learners: [] }
+    return { voters: config.voters.map(id => this.peerId(id)), learners: config.learners.map(id => this.peerId(id)) }
+  }
+
+  status (): RaftStatus {
+    const core = this.core
+    const status: RaftStatus = {
+      peerId: this.components.peerId,
+      group: this.options.group,
+      role: this.role,
+      term: this.term,
+      leader: this.leader,
+      commitIndex: this.commitIndex,
+      appliedIndex: this._appliedIndex,
+      lastIndex: core?.log.lastIndex() ?? 0,
+      ...this.members()
+    }
+    if (core?.role === 'leader') {
+      status.followers = this.otherMembers().flatMap(id => {
+        const pr = core.progressOf(id)
+        return pr === undefined ? [] : [{ peerId: this.peerId(id), match: pr.match, next: pr.next, state: pr.state }]
+      })
+    }
+    return status
+  }
+
+  // ---- commands -----------------------------------------------------------
+
+  async commit (command: Uint8Array, options: AbortOptions = {}): Promise<CommitResult> {
+    this.assertRunning()
+    if (!(command instanceof Uint8Array)) {
+      throw new InvalidParametersError('command must be a Uint8Array')
+    }
+    if (command.byteLength > this.options.maxCommandSize) {
+      throw new InvalidParametersError(`command of ${command.byteLength} bytes exceeds maxCommandSize (${this.options.maxCommandSize})`)
+    }
+    const deadline = this.deadline(options)
+    try {
+      const slot = await this.append(command, deadline)
+      return await this.waitApplied(slot.index, slot.term, deadline)
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  async waitForLeader (options: AbortOptions = {}): Promise<PeerId> {
+    this.assertRunning()
+    const deadline = this.deadline(options)
+    try {
+      for (;;) {
+        const leader = this.leader
+        if (leader !== undefined) {
+          return leader
+        }
+        await this.nextLeaderEvent(deadline, () => new NoLeaderError('No leader was elected before the deadline'))
+      }
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  /** Appends the command through the leader (this node or a forward), retrying while leaders refuse. */
+  private async append (command: Uint8Array, deadline: Deadline): Promise<{ index: number, term: number }> {
+    let refusedBy: string | undefined
+    for (;;) {
+      if (deadline.expired) {
+        throw new NoLeaderError()
+      }
+      const core = this.liveCore()
+      if (core.role === 'leader') {
+        const slot = core.propose(command)
+        this.schedule()
+        return slot
+      }
+      const leader = core.leader
+      if (leader === undefined || leader === refusedBy) {
+        await this.nextLeaderEvent(deadline, () => new NoLeaderError())
+        continue
+      }
+      const answer = await this.forward(leader, command, deadline)
+      if (answer.error === undefined) {
+        return { index: answer.index, term: answer.term }
+      }
+      if (answer.error === 'InvalidParametersError') {
+        throw new InvalidParametersError('The leader refused the command as invalid')
+      }
+      this.log('%s refused a forwarded command (%s)', leader, answer.error)
+      refusedBy = leader
+    }
+  }
+
+  /** Sends a command to the leader; rejects with CommitTimeoutError if no answer comes (it may have been appended). */
+  private async forward (leader: string, command: Uint8Array, deadline: Deadline): Promise<ProposeResponse> {
+    const id = this.nextForwardId++
+    return new Promise((resolve, reject) => {
+      const giveUp = (): void => {
+        this.forwards.delete(id)
+        reject(new CommitTimeoutError())
+      }
+      const cancel = deadline.onExpire(giveUp)
+      this.forwards.set(id, {
+        leader,
+        answer: (response) => {
+          cancel()
+          resolve(response)
+        },
+        abandon: () => {
+          cancel()
+          giveUp()
+        }
+      })
+      this.network.send(leader, { propose: { id, command: command as Uint8Array<ArrayBuffer> } })
+    })
+  }
+
+  /** Resolves once the entry at `index` is applied here: ours if its term is `term`, someone else's otherwise. */
+  private async waitApplied (index: number, term: number, deadline: Deadline): Promise<CommitResult> {
+    if (index <= this._appliedIndex) {
+      const applied = this.recentResults.get(index)
+      if (applied === undefined) {
+        // Applied too long ago to remember its result; the log still tells whether it was ours.
+        if (this.core?.log.term(index) === term) {
+          return { index, term, result: undefined }
+        }
+        throw new NotCommittedError(index, term)
+      }
+      return settled(index, term, applied)
+    }
+    if (deadline.expired) {
+      throw new CommitTimeoutError(index, term)
+    }
+    return new Promise((resolve, reject) => {
+      const giveUp = (): void => {
+        const list = this.waiters.get(index)?.filter(w => w !== waiter) ?? []
+        if (list.length === 0) {
+          this.waiters.delete(index)
+        } else {
+          this.waiters.set(index, list)
+        }
+        reject(new CommitTimeoutError(index, term))
+      }
+      const cancel = deadline.onExpire(giveUp)
+      const waiter: ApplyWaiter = {
+        term,
+        resolve: (result) => {
+          cancel()
+          resolve(result)
+        },
+        reject: (err) => {
+          cancel()
+          reject(err)
+        }
+      }
+      const list = this.waiters.get(index) ?? []
+      list.push(waiter)
+      this.waiters.set(index, list)
+    })
+  }
+
+  private async nextLeaderEvent (deadline: Deadline, onExpire: () => Error): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.removeEventListener('raft:leader', done)
+        cancel()
+        resolve()
+      }
+      const cancel = deadline.onExpire(() => {
+        this.removeEventListener('raft:leader', done)
+        reject(onExpire())
+      })
+      if (!deadline.expired) {
+        this.addEventListener('raft:leader', done)
+      }
+    })
+  }
+
+  // ---- the drive loop -----------------------------------------------------
+
+  private tick (): void {
+    this.core?.tick()
+    this.schedule()
+    const now = Date.now()
+    for (const deadline of this.deadlines) {
+      if (deadline.expiresAt <= now) {
+        deadline.expire()
+      }
+    }
+  }
+
+  /**
+   * Processes the core's work soon, once whatever else is running now has
+   * stepped its messages and proposals into it, so they share one batch.
+   */
+  private schedule (): void {
+    if (this.processScheduled || this.processing !== undefined || !this.running || this.failure !== undefined) {
+      return
+    }
+    this.processScheduled = true
+    runSoon(() => {
+      this.processScheduled = false
+      if (this.processing === undefined && this.running) {
+        this.processing = this.process().finally(() => {
+          this.processing = undefined
+          if (this.core?.hasReady() === true) {
+            this.schedule()
+          }
+        })
+      }
+    })
+  }
+
+  private async process (): Promise<void> {
+    const core = this.liveCore()
+    try {
+      while (this.running && core.hasReady()) {
+        const ready = core.ready()
+        this.sendAll(ready.messages)
+        if (this.mustWrite(ready.hardState, ready.entries)) {
+          await this.storage.write(ready.hardState, ready.entries)
+          this.written = ready.hardState ?? this.written
+        }
+        if (!this.running) {
+          return
+        }
+        this.sendAll(ready.messagesAfterPersist)
+        this.notify(ready.notifications)
+        await this.applyAll(ready.committed)
+        core.advance(ready)
+      }
+    } catch (err: any) {
+      // Without durable writes this node cannot take part safely any more.
+      this.failure = err
+      clearInterval(this.ticker)
+      this.log.error('stopped taking part in group %s: %e', this.options.group, err)
+    }
+  }
+
+  /**
+   * Entries, a new term and a vote must be durable before anything depends
+   * on them. A commit index alone need not be: a stored one that lags only
+   * means a restart re-applies less and learns the rest from the leader, so
+   * commit-only changes ride along with the next real write.
+   */
+  private mustWrite (hardState: HardState | undefined, entries: Entry[]): boolean {
+    return entries.length > 0 ||
+      (hardState !== undefined && (hardState.term !== this.written?.term || hardState.vote !== this.written.vote))
+  }
+
+  private sendAll (messages: Message[]): void {
+    for (const m of messages) {
+      this.network.send(m.to, { message: messageToPb(m) })
+    }
+  }
+
+  private async applyAll (entries: Entry[]): Promise<void> {
+    for (const entry of entries) {
+      const applied: AppliedResult = { term: entry.term, result: undefined }
+      if (entry.type === 'command') {
+        try {
+          applied.result = this.options.stateMachine.apply(entry.data, { index: entry.index, term: entry.term })
+          if (applied.result instanceof Promise) {
+            // Await only real promises: most state machines apply synchronously.
+            applied.result = await applied.result
+          }
+        } catch (err: any) {
+          applied.error = err
+          this.log.error('the state machine threw applying entry %d - %e', entry.index, err)
+        }
+      }
+      this._appliedIndex = entry.index
+      this.recentResults.set(entry.index, applied)
+      if (this.recentResults.size > RECENT_RESULTS) {
+        this.recentResults.delete(entry.index - RECENT_RESULTS)
+      }
+      const waiters = this.waiters.get(entry.index)
+      this.waiters.delete(entry.index)
+      for (const waiter of waiters ?? []) {
+        try {
+          waiter.resolve(settled(entry.index, waiter.term, applied))
+        } catch (err: any) {
+          waiter.reject(err)
+        }
+      }
+      if (entry.type === 'command' && this.listenerCount('raft:apply') > 0) {
+        this.safeDispatchEvent('raft:apply', { detail: { index: entry.index, term: entry.term, command: entry.data, result: applied.result } })
+      }
+    }
+  }
+
+  private notify (notifications: Notification[]): void {
+    for (const n of notifications) {
+      if (n.type === 'role') {
+        const role = toRaftRole(n.role)
+        if (role !== this.reportedRole) {
+          this.reportedRole = role
+          this.log('%s at term %d', role, n.term)
+          this.safeDispatchEvent('raft:role', { detail: { role, term: n.term } })
+        }
+      } else if (n.type === 'leader') {
+        this.log('leader is %s at term %d', n.leader ?? 'unknown', n.term)
+        this.abandonForwards(n.leader)
+        this.safeDispatchEvent('raft:leader', { detail: { leader: n.leader === undefined ? undefined : this.peerId(n.leader), term: n.term } })
+      } else {
+        for (const id of [...n.config.voters, ...n.config.learners]) {
+          if (id !== this.self) {
+            this.addresses.keep(id).catch((err: unknown) => { this.log.error('cannot tag member %s - %e', id, err) })
+          }
+        }
+        this.safeDispatchEvent('raft:membership', {
+          detail: { voters: n.config.voters.map(id => this.peerId(id)), learners: n.config.learners.map(id => this.peerId(id)), index: n.index }
+        })
+      }
+    }
+  }
+
+  // ---- inbound ------------------------------------------------------------
+
+  private onFrame (from: PeerId, frame: Frame): void {
+    if (!this.running || this.failure !== undefined) {
+      return
+    }
+    const sender = from.toString()
+    if (!this.isMember(sender)) {
+      this.log('dropping a frame from %p, which is not a member of group %s', from, this.options.group)
+      return
+    }
+    if (frame.message !== undefined) {
+      let m: Message
+      try {
+        m = messageFromPb(frame.message)
+      } catch (err) {
+        this.log('dropping an invalid message from %p - %e', from, err)
+        return
+      }
+      if (m.from !== sender || m.to !== this.self) {
+        this.log('dropping a message from %p that claims to be from %s to %s', from, m.from, m.to)
+        return
+      }
+      this.liveCore().step(m)
+      this.schedule()
+    } else if (frame.propose !== undefined) {
+      this.onProposeRequest(sender, frame.propose)
+    } else if (frame.proposeResult !== undefined) {
+      const forward = this.forwards.get(frame.proposeResult.id)
+      if (forward?.leader === sender) {
+        this.forwards.delete(frame.proposeResult.id)
+        forward.answer(frame.proposeResult)
+      }
+    }
+  }
+
+  /**
+   * A forwarded command whose leader lost office will get no answer: its
+   * caller learns now (outcome unknown) instead of at its deadline.
+   */
+  private abandonForwards (leader: string | undefined): void {
+    for (const forward of [...this.forwards.values()]) {
+      if (forward.leader !== leader) {
+        forward.abandon()
+      }
+    }
+  }
+
+  /** The leader's side of forwarding: append a member's command and say where. */
+  private onProposeRequest (sender: string, request: ProposeRequest): void {
+    const core = this.liveCore()
+    const reply = (answer: Omit<ProposeResponse, 'id'>): void => {
+      this.network.send(sender, { proposeResult: { id: request.id, ...answer } })
+    }
+    if (core.role !== 'leader') {
+      reply({ index: 0, term: 0, error: 'NotLeaderError', leader: core.leader })
+      return
+    }
+    if (request.command.byteLength > this.options.maxCommandSize) {
+      reply({ index: 0, term: 0, error: 'InvalidParametersError' })
+      return
+    }
+    const slot = core.propose(request.command)
+    this.schedule()
+    reply(slot)
+  }
+
+  /** Members may talk to us; so may anyone while we belong to no configuration yet (waiting to be added). */
+  private isMember (id: string): boolean {
+    const config = this.liveCore().config
+    return config.voters.includes(id) || config.learners.includes(id) || (config.voters.length === 0 && config.learners.length === 0)
+  }
+
+  /** Remembers where members listen, so a restart can re-dial them. */
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const id = evt.detail.peerId.toString()
+    if (id === this.self || !this.otherMembers().includes(id)) {
+      return
+    }
+    const addrs = evt.detail.listenAddrs
+    const key = addrs.map(a => a.toString()).sort().join(' ')
+    if (this.rememberedAddresses.get(id) === key) {
+      return
+    }
+    this.rememberedAddresses.set(id, key)
+    this.addresses.remember(id, addrs).catch((err: unknown) => { this.log.error('cannot store the addresses of %s - %e', id, err) })
+  }
+
+  /** A member that connects again gets our queued messages at once, not after the pause a failed send set. */
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.network.reconnected(evt.detail.toString())
+  }
+
+  /** libp2p drops keep-alive tags when redialling gives up; members must stay tagged. */
+  private readonly onReconnectFailure = (evt: CustomEvent<PeerId>): void => {
+    const id = evt.detail.toString()
+    if (this.otherMembers().includes(id)) {
+      this.addresses.keep(id).catch((err: unknown) => { this.log.error('cannot tag member %s - %e', id, err) })
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------
+
+  private otherMembers (): string[] {
+    const config = this.core?.config ?? { voters: [], learners: [] }
+    return [...config.voters, ...config.learners].filter(id => id !== this.self)
+  }
+
+  private peerId (id: string): PeerId {
+    let peerId = this.peerIds.get(id)
+    if (peerId === undefined) {
+      peerId = id === this.self ? this.components.peerId : peerIdFromString(id)
+      this.peerIds.set(id, peerId)
+    }
+    return peerId
+  }
+
+  private liveCore (): RaftCore {
+    if (this.core === undefined) {
+      throw new NotStartedError('libp2p-raft has not been started')
+    }
+    return this.core
+  }
+
+  private assertRunning (): void {
+    if (!this.running) {
+      throw new NotStartedError('libp2p-raft is not running')
+    }
+    if (this.failure !== undefined) {
+      throw this.failure
+    }
+  }
+
+  /** The caller's signal, bounded by `commitTimeout` (checked on each tick) and by `stop()`. */
+  private deadline (options: AbortOptions): Deadline {
+    const deadline = new Deadline(Date.now() + this.options.commitTimeout, options.signal)
+    this.deadlines.add(deadline)
+    return deadline
+  }
+
+  private release (deadline: Deadline): void {
+    deadline.dispose()
+    this.deadlines.delete(deadline)
+  }
+}
+
+/** Runs `fn` after pending I/O callbacks (setImmediate where it exists, as in Node.js). */
+const runSoon: (fn: () => void) => void = typeof globalThis.setImmediate === 'function'
+  ? (fn) => { globalThis.setImmediate(fn) }
+  : (fn) => { setTimeout(fn, 0) }
+
+function toRaftRole (role: RaftCore['role']): RaftRole {
+  return role === 'pre-candidate' ? 'follower' : role
+}
+
+/** What a waiter for (index, term) gets once the entry at index is applied. */
+function settled (index: number, term: number, applied: AppliedResult): CommitResult {
+  if (applied.term !== term) {
+    throw new NotCommittedError(index, term)
+  }
+  if (applied.error !== undefined) {
+    throw applied.error
+  }
+  return { index, term, result: applied.result }
+}

@@ -1,0 +1,94 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { expect } from 'aegir/chai'
+import { MemoryDatastore } from 'datastore-core/memory'
+import { TypedEventEmitter } from 'main-event'
+import { RaftService } from '../../src/raft.ts'
+import { KvStateMachine, set } from '../utils/kv.ts'
+import type { RaftComponents } from '../../src/index.ts'
+import type { ComponentLogger, Logger, Metrics } from '@libp2p/interface'
+
+/** A logger that drops everything. */
+function silentLogger (): ComponentLogger {
+  const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => log }) as unknown as Logger
+  return { forComponent: () => log }
+}
+
+/**
+ * One member built from hand-made components: the service needs no other
+ * peer to lead a group of one, so these tests need no network.
+ */
+async function singleMember (extra: Partial<RaftComponents> = {}): Promise<{ service: RaftService, kv: KvStateMachine, handled: string[] }> {
+  const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+  const handled: string[] = []
+  const components = {
+    peerId,
+    registrar: {
+      handle: async (protocol: string) => { handled.push(protocol) },
+      unhandle: async (protocol: string) => { handled.splice(handled.indexOf(protocol), 1) }
+    },
+    connectionManager: {},
+    peerStore: { merge: async () => {} },
+    datastore: new MemoryDatastore(),
+    events: new TypedEventEmitter(),
+    logger: silentLogger(),
+    ...extra
+  } as unknown as RaftComponents
+  const kv = new KvStateMachine()
+  const service = new RaftService(components, { stateMachine: kv, electionTimeout: 100, heartbeatInterval: 10 })
+  return { service, kv, handled }
+}
+
+describe('service: a group of one', function () {
+  this.timeout(30_000)
+
+  it('leads alone, commits, and registers and releases its protocol', async () => {
+    const { service, kv, handled } = await singleMember()
+    await service.start()
+    expect(handled).to.deep.equal(['/libp2p-raft/default/1.0.0'])
+    const leader = await service.waitForLeader()
+    expect(leader.toString()).to.equal(service.status().peerId.toString())
+    const { index, result } = await service.commit(set('k', 'v1'))
+    expect(result).to.be.undefined()
+    const second = await service.commit(set('k', 'v2'))
+    expect(second.result).to.equal('v1')
+    expect(second.index).to.equal(index + 1)
+    expect(kv.values.get('k')).to.equal('v2')
+    await service.stop()
+    expect(handled).to.be.empty()
+    await expect(service.commit(set('k', 'v3'))).to.eventually.be.rejected.with.property('name', 'NotStartedError')
+  })
+
+  it('reports its state as a metric group when metrics are configured', async () => {
+    let calculate: (() => Record<string, number>) | undefined
+    const metrics = {
+      registerMetricGroup: (name: string, options: { calculate(): Record<string, number> }) => {
+        if (name === 'libp2p_raft_state') {
+          calculate = options.calculate
+        }
+      }
+    } as unknown as Metrics
+    const { service } = await singleMember({ metrics })
+    await service.start()
+    try {
+      await service.waitForLeader()
+      const { index } = await service.commit(set('a', '1'))
+      expect(calculate?.()).to.include({ is_leader: 1, applied_index: index, commit_index: index, last_index: index })
+      expect(calculate?.().term).to.be.at.least(2)
+    } finally {
+      await service.stop()
+    }
+  })
+
+  it('rejects a commit that throws in the state machine with the same error, and keeps going', async () => {
+    const { service, kv } = await singleMember()
+    await service.start()
+    try {
+      await expect(service.commit(new TextEncoder().encode('throw boom'))).to.eventually.be.rejectedWith('asked to throw: boom')
+      await service.commit(set('after', 'yes'))
+      expect(kv.values.get('after')).to.equal('yes')
+    } finally {
+      await service.stop()
+    }
+  })
+})
