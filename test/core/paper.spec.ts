@@ -6,7 +6,8 @@
  */
 import { expect } from 'aegir/chai'
 import { RaftCore, bootstrapState } from '../../src/core/index.ts'
-import { Cluster, describe as describeEntry } from '../utils/cluster.ts'
+import { Cluster } from '../utils/cluster.ts'
+import { describe as describeEntry } from '../utils/invariants.ts'
 import { Rng } from '../utils/rng.ts'
 import type { AppendRequest, AppendResponse, CoreInit, CoreOptions, CoreState, Entry, HeartbeatRequest, Message, NodeId, Ready, VoteRequest, VoteResponse } from '../../src/core/index.ts'
 
@@ -831,7 +832,7 @@ describe('core: Raft paper §5', () => {
         expect(s1.progressOf('n3')?.match).to.equal(3)
         expect(s1.progressOf('n4')?.match).to.equal(3)
         expect(s1.commitIndex).to.equal(2)
-        expect(cluster.committed.map(e => `${e.index}@${e.term}`)).to.deep.equal(['1@1', '2@2'])
+        expect(cluster.safety.committed.map(e => `${e.index}@${e.term}`)).to.deep.equal(['1@1', '2@2'])
 
         // (d) S1 crashes; S5 wins with S2, S3 and S4 (its last term 3 beats their 2) and overwrites index 3
         cluster.crash('n1')
@@ -847,7 +848,7 @@ describe('core: Raft paper §5', () => {
           expect(termsOf(cluster.core(id)), id).to.deep.equal([1, 2, 3, 5])
           expect(cluster.core(id).commitIndex, id).to.equal(4)
         }
-        expect(cluster.committed.map(e => `${e.index}@${e.term}`)).to.deep.equal(['1@1', '2@2', '3@3', '4@5'])
+        expect(cluster.safety.committed.map(e => `${e.index}@${e.term}`)).to.deep.equal(['1@1', '2@2', '3@3', '4@5'])
       })
 
       it('once the term-4 leader commits its own entry, the term-2 entry is committed with it and can no longer be lost', () => {
@@ -856,7 +857,7 @@ describe('core: Raft paper §5', () => {
         cluster.stabilize()
         const s1 = cluster.core('n1')
         expect(s1.commitIndex).to.equal(4)
-        expect(cluster.committed.map(describeEntry).slice(2)).to.deep.equal(['3@2:command(x)', '4@4:noop'])
+        expect(cluster.safety.committed.map(describeEntry).slice(2)).to.deep.equal(['3@2:command(x)', '4@4:noop'])
         for (const id of ['n2', 'n3', 'n4']) {
           expect(termsOf(cluster.core(id)), id).to.deep.equal([1, 2, 2, 4])
         }

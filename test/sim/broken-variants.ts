@@ -1,0 +1,71 @@
+/**
+ * Deliberately broken variants of the Raft core, each with one classic bug,
+ * to prove the simulation campaign can fail. They patch a fresh core's
+ * internals at run time; nothing here is reachable from the library.
+ */
+import { RaftCore } from '../../src/core/index.ts'
+import { quorumIndex } from '../../src/core/quorum.ts'
+import type { CoreFactory } from './simulator.ts'
+import type { CoreInit, Entry } from '../../src/core/index.ts'
+
+export interface BrokenVariant {
+  name: string
+  /** Scenarios most likely to expose it; the proof test searches these */
+  scenarios: string[]
+  makeCore: CoreFactory
+}
+
+/** The core's private parts the variants reach into. */
+interface Internals {
+  id: string
+  _term: number
+  _config: { voters: string[] }
+  progress: Map<string, { match: number }>
+  log: RaftCore['log']
+  maybeCommit(): boolean
+  hardState(): { term: number, vote?: string, commit: number }
+}
+
+function patched (init: CoreInit, patch: (core: Internals) => void): RaftCore {
+  const core = new RaftCore(init)
+  patch(core as unknown as Internals)
+  return core
+}
+
+export const BROKEN_VARIANTS: BrokenVariant[] = [
+  {
+    name: 'commits entries of earlier terms by counting replicas',
+    scenarios: ['figure-8-scripted', 'figure-8'],
+    // One entry per request: a follower can acknowledge an old entry before the new leader's own.
+    makeCore: (init) => patched({ ...init, maxEntriesPerAppend: 1, maxInflightAppends: 1 }, core => {
+      core.maybeCommit = () => {
+        const index = quorumIndex(core._config.voters, id => id === core.id ? core.log.stable : (core.progress.get(id)?.match ?? 0))
+        return index > core.log.committed && core.log.commitTo(index)
+      }
+    })
+  },
+  {
+    name: 'grants votes without making them durable',
+    scenarios: ['restart-storm', 'restart-all', 'figure-8'],
+    // Without pre-vote, candidates collide in one term more often.
+    makeCore: (init) => patched({ ...init, preVote: false }, core => {
+      core.hardState = () => ({ term: core._term, commit: core.log.committed })
+    })
+  },
+  {
+    name: 'accepts AppendEntries without the previous-term check',
+    scenarios: ['stale-leader', 'fast-backoff', 'leader-partitions', 'figure-8'],
+    makeCore: (init) => patched(init, core => {
+      const original = core.log.maybeAppend.bind(core.log)
+      core.log.maybeAppend = (prevIndex: number, prevTerm: number, commit: number, entries: Entry[]) =>
+        original(prevIndex, core.log.term(prevIndex) ?? prevTerm, commit, entries)
+    })
+  },
+  {
+    name: 'votes for candidates whose log is behind',
+    scenarios: ['stale-leader', 'restart-leader', 'figure-8', 'churn'],
+    makeCore: (init) => patched(init, core => {
+      core.log.isUpToDate = () => true
+    })
+  }
+]

@@ -1,0 +1,114 @@
+/**
+ * Runs scenarios over many seeds and reports the first failure with the
+ * seed, the scenario and the command that replays it.
+ */
+import { describe as describeEntry } from '../utils/invariants.ts'
+import { checkLinearizable, formatCounterexample } from './linearizability.ts'
+import { SCENARIOS } from './scenarios.ts'
+import { Simulator } from './simulator.ts'
+import { KvWorkload } from './workload.ts'
+import type { Scenario } from './scenarios.ts'
+import type { CoreFactory } from './simulator.ts'
+
+export interface RunOptions {
+  noisy: boolean
+  makeCore?: CoreFactory
+}
+
+export interface RunSummary {
+  scenario: string
+  seed: number
+  noisy: boolean
+  operations: number
+  unknown: number
+  leaders: number
+}
+
+/** Network noise added to every message in a noisy run. */
+const NOISE = { drop: 0.05, duplicate: 0.03, latency: [1, 25] as [number, number] }
+
+/** How long the healed cluster may take to commit a final entry everywhere (virtual ms). */
+const RECOVERY = 20_000
+
+export function replayCommand (scenario: string, seed: number, noisy: boolean): string {
+  return `npm run sim -- --scenario ${scenario} --seed ${seed}${noisy ? ' --noisy' : ''}`
+}
+
+export class ScenarioFailure extends Error {
+  constructor (readonly scenario: string, readonly seed: number, readonly noisy: boolean, reason: string) {
+    super(`${scenario} (seed ${seed}${noisy ? ', noisy' : ''}) failed: ${reason}\n  replay: ${replayCommand(scenario, seed, noisy)}`)
+    this.name = 'ScenarioFailure'
+  }
+}
+
+export function scenario (name: string): Scenario {
+  const found = SCENARIOS.find(s => s.name === name)
+  if (found === undefined) {
+    throw new Error(`no scenario ${name}; known: ${SCENARIOS.map(s => s.name).join(', ')}`)
+  }
+  return found
+}
+
+/** One scenario, one seed: throws a ScenarioFailure naming both if anything is wrong. */
+export async function runScenario (s: Scenario, seed: number, options: RunOptions): Promise<RunSummary> {
+  const sim = new Simulator({ seed, nodes: s.nodes, ...(options.noisy ? NOISE : {}), makeCore: options.makeCore })
+  const workload = new KvWorkload(sim, { clients: s.clients, keys: 3 })
+  try {
+    await sim.boot()
+    workload.start()
+    await s.run({ sim, workload, noisy: options.noisy })
+    workload.stop()
+    await recover(sim)
+    if (!workload.storesAgree()) {
+      throw new Error('the nodes\' stores differ after recovery')
+    }
+    const check = checkLinearizable(workload.history)
+    if (!check.ok) {
+      throw new Error(`history not linearizable:\n${formatCounterexample(check)}`)
+    }
+  } catch (err: any) {
+    throw new ScenarioFailure(s.name, seed, options.noisy, err.name === 'InvariantError' ? `${String(err.message)}` : String(err.stack ?? err))
+  }
+  return {
+    scenario: s.name,
+    seed,
+    noisy: options.noisy,
+    operations: workload.history.length,
+    unknown: workload.unknown,
+    leaders: sim.safety.leaderTerms()
+  }
+}
+
+/** Heals everything; a leader must then commit a final entry that every node applies. */
+async function recover (sim: Simulator): Promise<void> {
+  sim.heal()
+  sim.options.drop = 0
+  sim.options.duplicate = 0
+  sim.delayFactor = () => 1
+  for (const node of sim.nodes.values()) {
+    node.slowness = 1
+    await sim.restart(node.id)
+  }
+  const deadline = sim.now + RECOVERY
+  let marker: { index: number, term: number } | undefined
+  const done = await sim.run(deadline, () => {
+    const leader = sim.leader()
+    if (marker === undefined || leader?.core.term !== marker.term) {
+      if (leader === undefined) {
+        return false
+      }
+      try {
+        marker = leader.core.propose(new TextEncoder().encode(JSON.stringify({ kind: 'read', key: 'final' })))
+        sim.pump(leader)
+      } catch {
+        return false
+      }
+    }
+    const index = marker.index
+    return [...sim.nodes.values()].every(node => node.applied >= index)
+  })
+  if (!done) {
+    const states = [...sim.nodes.values()].map(n => `${n.id}:${n.core.role}@${n.core.term} applied ${n.applied} last ${n.core.log.lastIndex()}`)
+    throw new Error(`no recovery within ${RECOVERY} virtual ms after healing: ${states.join(', ')}; committed ${sim.safety.committed.map(describeEntry).slice(-3).join(' ')}`)
+  }
+}
