@@ -18,7 +18,9 @@ const MESSAGE_TYPES = {
   'append-request': PbMessage.Type.APPEND_REQUEST,
   'append-response': PbMessage.Type.APPEND_RESPONSE,
   'heartbeat-request': PbMessage.Type.HEARTBEAT_REQUEST,
-  'heartbeat-response': PbMessage.Type.HEARTBEAT_RESPONSE
+  'heartbeat-response': PbMessage.Type.HEARTBEAT_RESPONSE,
+  'read-index-request': PbMessage.Type.READ_INDEX_REQUEST,
+  'read-index-response': PbMessage.Type.READ_INDEX_RESPONSE
 } as const
 
 const EMPTY = new Uint8Array(0)
@@ -92,7 +94,8 @@ export function messageToPb (m: Message): PbMessage {
     success: false,
     index: 0,
     hintIndex: 0,
-    hintTerm: 0
+    hintTerm: 0,
+    context: 0
   }
   switch (m.type) {
     case 'vote-request':
@@ -104,9 +107,13 @@ export function messageToPb (m: Message): PbMessage {
     case 'append-response':
       return { ...pb, success: m.success, index: m.index, hintIndex: m.hintIndex, hintTerm: m.hintTerm }
     case 'heartbeat-request':
-      return { ...pb, commit: m.commit }
+      return { ...pb, commit: m.commit, context: m.context }
+    case 'heartbeat-response':
+      return { ...pb, context: m.context }
+    case 'read-index-request':
+      return { ...pb, context: m.id }
     default:
-      return pb
+      return { ...pb, context: m.id, index: m.index }
   }
 }
 
@@ -123,9 +130,13 @@ export function messageFromPb (pb: PbMessage): Message {
     case PbMessage.Type.APPEND_RESPONSE:
       return { ...base, type: 'append-response', success: pb.success, index: pb.index, hintIndex: pb.hintIndex, hintTerm: pb.hintTerm }
     case PbMessage.Type.HEARTBEAT_REQUEST:
-      return { ...base, type: 'heartbeat-request', commit: pb.commit }
+      return { ...base, type: 'heartbeat-request', commit: pb.commit, context: pb.context }
     case PbMessage.Type.HEARTBEAT_RESPONSE:
-      return { ...base, type: 'heartbeat-response' }
+      return { ...base, type: 'heartbeat-response', context: pb.context }
+    case PbMessage.Type.READ_INDEX_REQUEST:
+      return { ...base, type: 'read-index-request', id: pb.context }
+    case PbMessage.Type.READ_INDEX_RESPONSE:
+      return { ...base, type: 'read-index-response', id: pb.context, index: pb.index }
     default:
       throw new InvalidMessageError(`unknown message type ${String(pb.type)}`)
   }

@@ -80,3 +80,28 @@ export class CommitTimeoutError extends Error {
     this.term = term
   }
 }
+
+/**
+ * A command in the Raft log is not an entry of a consensus helper (it was
+ * committed with `raft.commit()` directly, or by another helper version),
+ * or its payload cannot be decoded by the configured codec. Every member
+ * rejects it alike and leaves its state unchanged.
+ */
+export class InvalidEntryError extends Error {
+  static name = 'InvalidEntryError'
+
+  constructor (message = 'The log entry is not a valid consensus entry') {
+    super(message)
+    this.name = 'InvalidEntryError'
+  }
+}
+
+/** A call needs the Raft service, and `attach(raft)` has not been called yet. */
+export class NotAttachedError extends Error {
+  static name = 'NotAttachedError'
+
+  constructor (message = 'No Raft service is attached; call attach(node.services.raft) first') {
+    super(message)
+    this.name = 'NotAttachedError'
+  }
+}

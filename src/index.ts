@@ -150,6 +150,17 @@ export interface RaftInit {
   commitTimeout?: number
 
   /**
+   * How `read()` is confirmed. `'safe'`: the leader checks with a quorum
+   * heartbeat round (ReadIndex). `'lease'`: the leader serves reads at once
+   * while check-quorum has not deposed it, which is faster but assumes the
+   * members' clocks drift by less than the election timeout. Requires
+   * `checkQuorum`.
+   *
+   * @default 'safe'
+   */
+  readMode?: 'safe' | 'lease'
+
+  /**
    * Most entries in one replication message.
    *
    * @default 256
@@ -284,6 +295,23 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
    */
   commit(command: Uint8Array, options?: AbortOptions): Promise<CommitResult>
 
+  /**
+   * A linearizable read barrier: resolves once this node has applied
+   * everything committed before the call began, so reading local state
+   * afterwards is linearizable. The leader confirms it still leads with a
+   * quorum heartbeat round (ReadIndex, batched across concurrent reads) or,
+   * with `readMode: 'lease'`, its lease; a follower asks the leader. A
+   * deposed or partitioned leader never completes a read: it rejects with
+   * `NoLeaderError` at the deadline.
+   */
+  read(options?: AbortOptions): Promise<{ index: number }>
+
+  /**
+   * Resolves once this node has applied every entry it knew to be committed
+   * when called. Local and cheap; not a linearizable read (see `read`).
+   */
+  barrier(options?: AbortOptions): Promise<{ index: number }>
+
   /** Resolves with the leader once one is known (at most `commitTimeout` without a signal). */
   waitForLeader(options?: AbortOptions): Promise<PeerId>
 
@@ -300,3 +328,4 @@ export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft
 export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
 export type * from './core/index.ts'
 export { CommitTimeoutError, InvalidParametersError, NoLeaderError, NotCommittedError, NotLeaderError } from './errors.ts'
+export * from './consensus/index.ts'

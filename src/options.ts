@@ -24,6 +24,7 @@ export function resolveOptions (init: RaftInit): RaftOptions {
     heartbeatInterval: init.heartbeatInterval ?? c.HEARTBEAT_INTERVAL,
     preVote: init.preVote ?? CORE_DEFAULTS.preVote,
     checkQuorum: init.checkQuorum ?? CORE_DEFAULTS.checkQuorum,
+    readMode: init.readMode ?? CORE_DEFAULTS.readMode,
     commitTimeout: init.commitTimeout ?? c.COMMIT_TIMEOUT,
     maxEntriesPerAppend: init.maxEntriesPerAppend ?? CORE_DEFAULTS.maxEntriesPerAppend,
     maxBytesPerAppend: init.maxBytesPerAppend ?? CORE_DEFAULTS.maxBytesPerAppend,
@@ -52,6 +53,12 @@ export function resolveOptions (init: RaftInit): RaftOptions {
   }
   if (typeof options.datastorePrefix !== 'string' || !options.datastorePrefix.startsWith('/')) {
     throw new InvalidParametersError(`datastorePrefix must start with '/', got ${String(options.datastorePrefix)}`)
+  }
+  if (options.readMode !== 'safe' && options.readMode !== 'lease') {
+    throw new InvalidParametersError(`readMode must be 'safe' or 'lease', got ${String(options.readMode)}`)
+  }
+  if (options.readMode === 'lease' && !options.checkQuorum) {
+    throw new InvalidParametersError('readMode \'lease\' requires checkQuorum')
   }
   if (options.heartbeatInterval * 2 > options.electionTimeout) {
     throw new InvalidParametersError(`heartbeatInterval (${options.heartbeatInterval}) must be at most half of electionTimeout (${options.electionTimeout})`)

@@ -68,6 +68,11 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private readonly recentResults = new Map<number, AppliedResult>()
   private readonly forwards = new Map<number, { leader: string, answer(response: ProposeResponse): void, abandon(): void }>()
   private nextForwardId = 1
+  /** Reads waiting for their read index, by id; `retryAt`: when to ask again if no answer came */
+  private readonly readWaiters = new Map<number, { retryAt: number, settle(index: number | undefined): void }>()
+  /** Calls waiting for this node to apply up to an index */
+  private readonly applyWaiters = new Set<{ index: number, resolve(): void }>()
+  private nextReadId = 1
   private readonly peerIds = new Map<string, PeerId>()
   private readonly rememberedAddresses = new Map<string, string>()
 
@@ -126,7 +131,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         await this.addresses.remember(member.id, [member.address])
       }
     }
-    const { preVote, checkQuorum, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends } = this.options
+    const { preVote, checkQuorum, readMode, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends } = this.options
     this.written = state.hardState
     this.core = new RaftCore({
       id: this.self,
@@ -136,6 +141,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       random: Math.random,
       preVote,
       checkQuorum,
+      readMode,
       maxEntriesPerAppend,
       maxBytesPerAppend,
       maxInflightAppends,
@@ -258,6 +264,82 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     } finally {
       this.release(deadline)
     }
+  }
+
+  async read (options: AbortOptions = {}): Promise<{ index: number }> {
+    this.assertRunning()
+    const deadline = this.deadline(options)
+    try {
+      for (;;) {
+        if (deadline.expired) {
+          throw new NoLeaderError('No leader confirmed the read before the deadline')
+        }
+        const id = this.nextReadId++
+        if (!this.liveCore().readIndex(id)) {
+          await this.nextLeaderEvent(deadline, () => new NoLeaderError('No leader confirmed the read before the deadline'))
+          continue
+        }
+        this.schedule()
+        const index = await this.readIndexOf(id, deadline)
+        if (index !== undefined) {
+          await this.appliedUpTo(index, deadline)
+          return { index }
+        }
+      }
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  async barrier (options: AbortOptions = {}): Promise<{ index: number }> {
+    this.assertRunning()
+    const deadline = this.deadline(options)
+    try {
+      const index = this.commitIndex
+      await this.appliedUpTo(index, deadline)
+      return { index }
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  /** The read index for read `id`, or undefined when no answer came within an election timeout (ask again). */
+  private async readIndexOf (id: number, deadline: Deadline): Promise<number | undefined> {
+    return new Promise((resolve, reject) => {
+      const cancel = deadline.onExpire(() => {
+        this.readWaiters.delete(id)
+        reject(new NoLeaderError('No leader confirmed the read before the deadline'))
+      })
+      this.readWaiters.set(id, {
+        retryAt: Date.now() + this.options.electionTimeout,
+        settle: (index) => {
+          this.readWaiters.delete(id)
+          cancel()
+          resolve(index)
+        }
+      })
+    })
+  }
+
+  /** Resolves once this node has applied up to `index`. */
+  private async appliedUpTo (index: number, deadline: Deadline): Promise<void> {
+    if (this._appliedIndex >= index) {
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const waiter = {
+        index,
+        resolve: () => {
+          cancel()
+          resolve()
+        }
+      }
+      const cancel = deadline.onExpire(() => {
+        this.applyWaiters.delete(waiter)
+        reject(new CommitTimeoutError(index, undefined, `This node had not applied up to index ${index} before the deadline`))
+      })
+      this.applyWaiters.add(waiter)
+    })
   }
 
   /** Appends the command through the leader (this node or a forward), retrying while leaders refuse. */
@@ -386,6 +468,11 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         deadline.expire()
       }
     }
+    for (const waiter of this.readWaiters.values()) {
+      if (waiter.retryAt <= now) {
+        waiter.settle(undefined)
+      }
+    }
   }
 
   /**
@@ -426,6 +513,9 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         this.sendAll(ready.messagesAfterPersist)
         this.notify(ready.notifications)
         await this.applyAll(ready.committed)
+        for (const { id, index } of ready.readStates) {
+          this.readWaiters.get(id)?.settle(index)
+        }
         core.advance(ready)
       }
     } catch (err: any) {
@@ -484,6 +574,12 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       }
       if (entry.type === 'command' && this.listenerCount('raft:apply') > 0) {
         this.safeDispatchEvent('raft:apply', { detail: { index: entry.index, term: entry.term, command: entry.data, result: applied.result } })
+      }
+    }
+    for (const waiter of this.applyWaiters) {
+      if (waiter.index <= this._appliedIndex) {
+        this.applyWaiters.delete(waiter)
+        waiter.resolve()
       }
     }
   }

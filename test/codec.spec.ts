@@ -31,9 +31,12 @@ const messages: Message[] = [
   { type: 'append-request', from: 'a', to: 'b', term: BIG, prevIndex: BIG - 7, prevTerm: BIG - 1, entries, commit: BIG },
   { type: 'append-response', from: 'b', to: 'a', term: 5, success: true, index: 12, hintIndex: 0, hintTerm: 0 },
   { type: 'append-response', from: 'b', to: 'a', term: 5, success: false, index: BIG, hintIndex: BIG - 2, hintTerm: 3 },
-  { type: 'heartbeat-request', from: 'a', to: 'b', term: 6, commit: BIG },
-  { type: 'heartbeat-request', from: 'a', to: 'b', term: 6, commit: 0 },
-  { type: 'heartbeat-response', from: 'b', to: 'a', term: MAX }
+  { type: 'heartbeat-request', from: 'a', to: 'b', term: 6, commit: BIG, context: 0 },
+  { type: 'heartbeat-request', from: 'a', to: 'b', term: 6, commit: 0, context: 7 },
+  { type: 'heartbeat-response', from: 'b', to: 'a', term: MAX, context: 0 },
+  { type: 'heartbeat-response', from: 'b', to: 'a', term: 6, context: BIG },
+  { type: 'read-index-request', from: 'b', to: 'a', term: 6, id: 42 },
+  { type: 'read-index-response', from: 'a', to: 'b', term: 6, id: 42, index: BIG }
 ]
 
 describe('codec', () => {
@@ -47,12 +50,12 @@ describe('codec', () => {
     it('round-trips every message type', () => {
       const types = new Set(messages.map(m => m.type))
       expect([...types].sort()).to.deep.equal([
-        'append-request', 'append-response', 'heartbeat-request', 'heartbeat-response', 'vote-request', 'vote-response'
+        'append-request', 'append-response', 'heartbeat-request', 'heartbeat-response', 'read-index-request', 'read-index-response', 'vote-request', 'vote-response'
       ])
     })
 
     it('round-trips peer-id-like node ids and unicode', () => {
-      const m: Message = { type: 'heartbeat-response', from: '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN', to: 'nœud-β', term: 1 }
+      const m: Message = { type: 'heartbeat-response', from: '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN', to: 'nœud-β', term: 1, context: 0 }
       expect(roundTrip(m)).to.deep.equal(m)
     })
 

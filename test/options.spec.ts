@@ -45,7 +45,8 @@ describe('options: resolveOptions', () => {
       electionTimeout: 3000,
       heartbeatInterval: 250,
       preVote: false,
-      checkQuorum: false,
+      checkQuorum: true,
+      readMode: 'lease',
       commitTimeout: 1,
       maxEntriesPerAppend: 1,
       maxBytesPerAppend: 10,
@@ -155,5 +156,17 @@ describe('options: coreTicks', () => {
       const { electionTicks, heartbeatTicks } = coreTicks(resolveOptions({ electionTimeout, heartbeatInterval }))
       expect(electionTicks).to.be.at.least(2 * heartbeatTicks)
     }
+  })
+})
+
+describe('options: read mode', () => {
+  it('defaults to safe reads and accepts leases with check-quorum', () => {
+    expect(resolveOptions({}).readMode).to.equal('safe')
+    expect(resolveOptions({ readMode: 'lease' }).readMode).to.equal('lease')
+  })
+
+  it('rejects unknown read modes and leases without check-quorum', () => {
+    expectInvalid({ readMode: 'fast' })
+    expectInvalid({ readMode: 'lease', checkQuorum: false })
   })
 })

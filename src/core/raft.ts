@@ -1,8 +1,11 @@
 import { InvalidParametersError, NotLeaderError } from '../errors.ts'
+import { LeaderLease } from './leader-lease.ts'
 import { RaftLog } from './log.ts'
 import { Progress } from './progress.ts'
 import { quorumIndex, voteOutcome } from './quorum.ts'
-import type { AppendRequest, AppendResponse, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, Ready, Role, SnapshotMeta, VoteRequest, VoteResponse } from './types.ts'
+import { ReadIndexTracker } from './read-index.ts'
+import type { ConfirmedRead } from './read-index.ts'
+import type { AppendRequest, AppendResponse, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, VoteRequest, VoteResponse } from './types.ts'
 
 /** Tuning of the core, in ticks and counts. */
 export interface CoreOptions {
@@ -51,6 +54,15 @@ export interface CoreOptions {
    * @default 16
    */
   maxInflightAppends?: number
+  /**
+   * How a leader confirms a read. `'safe'`: a heartbeat round acknowledged
+   * by a quorum (ReadIndex). `'lease'`: no round; the leader trusts that
+   * check-quorum deposes it within an election timeout, which assumes
+   * bounded clock drift between members. Requires `checkQuorum`.
+   *
+   * @default 'safe'
+   */
+  readMode?: 'safe' | 'lease'
 }
 
 /** What a node recovered from durable storage (all empty for a new node). */
@@ -82,7 +94,8 @@ export const CORE_DEFAULTS: Required<CoreOptions> = {
   checkQuorum: true,
   maxEntriesPerAppend: 256,
   maxBytesPerAppend: 1024 * 1024,
-  maxInflightAppends: 16
+  maxInflightAppends: 16,
+  readMode: 'safe'
 }
 
 /**
@@ -129,6 +142,11 @@ export class RaftCore {
   /** Set when new entries or a new commit index should go out to followers at the next ready */
   private broadcastPending = false
 
+  private readonly reads = new ReadIndexTracker()
+  private readonly lease = new LeaderLease()
+  /** Ticks since this node started: the leader's clock for its lease */
+  private ticks = 0
+  private readStates: ReadState[] = []
   private messages: Message[] = []
   private messagesAfterPersist: Message[] = []
   private notifications: Notification[] = []
@@ -176,6 +194,7 @@ export class RaftCore {
 
   /** Advances the logical clock by one tick. */
   tick (): void {
+    this.ticks++
     this.electionElapsed++
     if (this._role === 'leader') {
       this.tickLeader()
@@ -212,6 +231,25 @@ export class RaftCore {
     const entry: Entry = { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data }
     this.appendAsLeader(entry)
     return { index: entry.index, term: entry.term }
+  }
+
+  /**
+   * Asks for a linearizable read; its confirmation comes back as a
+   * `ReadState` with the same `id` in a later batch. A follower forwards the
+   * request to its leader. Returns false when no leader is known (nothing
+   * will come back). A request can be lost with a leader change; callers
+   * retry after a timeout.
+   */
+  readIndex (id: number): boolean {
+    if (this._role === 'leader') {
+      this.reads.add({ id, from: this.id })
+      return true
+    }
+    if (this._leader === undefined) {
+      return false
+    }
+    this.send({ type: 'read-index-request', from: this.id, to: this._leader, term: this._term, id })
+    return true
   }
 
   /** Handles a message from a peer. */
@@ -251,7 +289,7 @@ export class RaftCore {
       if (m.type === 'append-request' || m.type === 'heartbeat-request') {
         // Tell a deposed leader about the newer term, so it steps down even
         // if pre-vote keeps the rest of the cluster from contacting it.
-        this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term })
+        this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term, context: 0 })
       } else if (m.type === 'vote-request' && m.preVote) {
         this.send({ type: 'vote-response', from: this.id, to: m.from, term: this._term, preVote: true, granted: false })
       }
@@ -353,6 +391,8 @@ export class RaftCore {
     this.resetElectionTimeout()
     this.votes.clear()
     this.progress.clear()
+    this.reads.reset()
+    this.lease.reset()
     this.broadcastPending = false
   }
 
@@ -448,7 +488,11 @@ export class RaftCore {
     if (m.type === 'append-response') {
       pr.recentActive = true
       this.handleAppendResponse(m, pr)
+    } else if (m.type === 'read-index-request') {
+      this.reads.add({ id: m.id, from: m.from })
     } else if (m.type === 'heartbeat-response') {
+      this.lease.ack(m.from, m.context)
+      this.answerReads(this.reads.ack(m.from, m.context, this._config.voters))
       pr.recentActive = true
       pr.probeSent = false
       if (pr.state === 'replicate' && pr.inflights.full()) {
@@ -530,13 +574,15 @@ export class RaftCore {
   }
 
   private broadcastHeartbeat (): void {
+    const context = this.lease.sent(this.ticks)
     for (const [id, pr] of this.progress) {
       const request: HeartbeatRequest = {
         type: 'heartbeat-request',
         from: this.id,
         to: id,
         term: this._term,
-        commit: Math.min(pr.match, this.log.committed)
+        commit: Math.min(pr.match, this.log.committed),
+        context
       }
       this.send(request)
     }
@@ -561,9 +607,48 @@ export class RaftCore {
     return active >= Math.floor(this._config.voters.length / 2) + 1
   }
 
+  // ---- reads --------------------------------------------------------------
+
+  /** Whether reads can be served: a leader knows the commit index only once it has committed an entry of its own term. */
+  private readsReady (): boolean {
+    return this._role === 'leader' && this.reads.hasWaiting() && this.log.term(this.log.committed) === this._term
+  }
+
+  /**
+   * Serves the waiting reads: at once while a lease holds (lease mode), else
+   * in a round riding on the next heartbeat broadcast. A lease ends a tick
+   * early, as a margin for clocks that drift a little.
+   */
+  private startReads (): void {
+    const index = this.log.committed
+    const voters = this._config.voters
+    if (this.options.readMode === 'lease' && this.lease.valid(this.ticks, this.options.electionTicks - 1, this.id, voters)) {
+      this.answerReads(this.reads.takeWaiting().map(request => ({ ...request, index })))
+      return
+    }
+    const context = this.lease.latest + 1
+    this.reads.startRound(index, this.id, context)
+    this.broadcastHeartbeat()
+    this.answerReads(this.reads.ack(this.id, context, voters))
+  }
+
+  private answerReads (confirmed: ConfirmedRead[]): void {
+    for (const { id, from, index } of confirmed) {
+      if (from === this.id) {
+        this.readStates.push({ id, index })
+      } else {
+        this.send({ type: 'read-index-response', from: this.id, to: from, term: this._term, id, index })
+      }
+    }
+  }
+
   // ---- replication: follower ----------------------------------------------
 
   private stepFollower (m: Message): void {
+    if (m.type === 'read-index-response') {
+      this.readStates.push({ id: m.id, index: m.index })
+      return
+    }
     if (m.type !== 'append-request' && m.type !== 'heartbeat-request') {
       return
     }
@@ -573,7 +658,7 @@ export class RaftCore {
       this.handleAppend(m)
     } else {
       this.log.commitTo(m.commit)
-      this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term })
+      this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term, context: m.context })
     }
   }
 
@@ -623,6 +708,8 @@ export class RaftCore {
       this.log.hasUnstable() ||
       this.log.hasCommittedToApply() ||
       this.hardStateChanged() ||
+      this.readStates.length > 0 ||
+      this.readsReady() ||
       this._role !== this.reported.role ||
       this._leader !== this.reported.leader ||
       this.notifications.length > 0
@@ -633,6 +720,9 @@ export class RaftCore {
     if (this.broadcastPending) {
       this.broadcastPending = false
       this.broadcastAppend()
+    }
+    if (this.readsReady()) {
+      this.startReads()
     }
     this.reportChanges()
     let hardState: HardState | undefined
@@ -653,8 +743,10 @@ export class RaftCore {
       messages,
       messagesAfterPersist,
       committed: this.log.takeCommitted(),
-      notifications: this.notifications
+      notifications: this.notifications,
+      readStates: this.readStates
     }
+    this.readStates = []
     this.messages = []
     this.messagesAfterPersist = []
     this.notifications = []
@@ -683,6 +775,13 @@ export class RaftCore {
   }
 }
 
+function describeKind (example: unknown): string {
+  if (typeof example === 'number') {
+    return 'a positive integer'
+  }
+  return typeof example === 'boolean' ? 'a boolean' : `a ${typeof example}`
+}
+
 /** Fills in defaults and rejects values the algorithm cannot work with. */
 function resolveOptions (init: CoreOptions): Required<CoreOptions> {
   const options: Required<CoreOptions> = { ...CORE_DEFAULTS }
@@ -692,9 +791,15 @@ function resolveOptions (init: CoreOptions): Required<CoreOptions> {
       continue
     }
     if (typeof value !== typeof CORE_DEFAULTS[key] || (typeof value === 'number' && (!Number.isInteger(value) || value < 1))) {
-      throw new InvalidParametersError(`${key} must be ${typeof CORE_DEFAULTS[key] === 'number' ? 'a positive integer' : 'a boolean'}, got ${String(value)}`)
+      throw new InvalidParametersError(`${key} must be ${describeKind(CORE_DEFAULTS[key])}, got ${String(value)}`)
     }
     Object.assign(options, { [key]: value })
+  }
+  if (options.readMode !== 'safe' && options.readMode !== 'lease') {
+    throw new InvalidParametersError(`readMode must be 'safe' or 'lease', got ${String(options.readMode)}`)
+  }
+  if (options.readMode === 'lease' && !options.checkQuorum) {
+    throw new InvalidParametersError('readMode \'lease\' requires checkQuorum: a leader must step down before its lease can be wrong')
   }
   if (options.heartbeatTicks >= options.electionTicks) {
     throw new InvalidParametersError(`heartbeatTicks (${options.heartbeatTicks}) must be below electionTicks (${options.electionTicks})`)

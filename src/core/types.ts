@@ -107,13 +107,36 @@ export interface HeartbeatRequest extends MessageBase {
   type: 'heartbeat-request'
   /** The leader's commit index, capped at what this follower is known to hold */
   commit: number
+  /** The newest read-index round; echoed back, it confirms the reads up to it */
+  context: number
 }
 
 export interface HeartbeatResponse extends MessageBase {
   type: 'heartbeat-response'
+  /** The context of the heartbeat answered (0 for a reply to a stale leader) */
+  context: number
 }
 
-export type Message = VoteRequest | VoteResponse | AppendRequest | AppendResponse | HeartbeatRequest | HeartbeatResponse
+/** A follower asks the leader for a read index on behalf of its read `id`. */
+export interface ReadIndexRequest extends MessageBase {
+  type: 'read-index-request'
+  id: number
+}
+
+/** The leader's answer: read `id` may be served once `index` is applied. */
+export interface ReadIndexResponse extends MessageBase {
+  type: 'read-index-response'
+  id: number
+  index: number
+}
+
+export type Message = VoteRequest | VoteResponse | AppendRequest | AppendResponse | HeartbeatRequest | HeartbeatResponse | ReadIndexRequest | ReadIndexResponse
+
+/** A confirmed linearizable read: state may be read once `index` is applied. */
+export interface ReadState {
+  id: number
+  index: number
+}
 
 /** Something the shell should tell its users about. */
 export type Notification =
@@ -136,4 +159,6 @@ export interface Ready {
   messagesAfterPersist: Message[]
   committed: Entry[]
   notifications: Notification[]
+  /** Reads confirmed since the last batch */
+  readStates: ReadState[]
 }

@@ -508,6 +508,7 @@ export interface RaftMessage {
   index: number
   hintIndex: number
   hintTerm: number
+  context: number
 }
 
 export namespace RaftMessage {
@@ -517,7 +518,9 @@ export namespace RaftMessage {
     APPEND_REQUEST = 'APPEND_REQUEST',
     APPEND_RESPONSE = 'APPEND_RESPONSE',
     HEARTBEAT_REQUEST = 'HEARTBEAT_REQUEST',
-    HEARTBEAT_RESPONSE = 'HEARTBEAT_RESPONSE'
+    HEARTBEAT_RESPONSE = 'HEARTBEAT_RESPONSE',
+    READ_INDEX_REQUEST = 'READ_INDEX_REQUEST',
+    READ_INDEX_RESPONSE = 'READ_INDEX_RESPONSE'
   }
 
   enum __TypeValues {
@@ -526,7 +529,9 @@ export namespace RaftMessage {
     APPEND_REQUEST = 2,
     APPEND_RESPONSE = 3,
     HEARTBEAT_REQUEST = 4,
-    HEARTBEAT_RESPONSE = 5
+    HEARTBEAT_RESPONSE = 5,
+    READ_INDEX_REQUEST = 6,
+    READ_INDEX_RESPONSE = 7
   }
 
   export namespace Type {
@@ -626,6 +631,11 @@ export namespace RaftMessage {
           w.uint64Number(obj.hintTerm)
         }
 
+        if ((obj.context != null && obj.context !== 0)) {
+          w.uint32(136)
+          w.uint64Number(obj.context)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -646,7 +656,8 @@ export namespace RaftMessage {
           success: false,
           index: 0,
           hintIndex: 0,
-          hintTerm: 0
+          hintTerm: 0,
+          context: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -723,6 +734,10 @@ export namespace RaftMessage {
             }
             case 16: {
               obj.hintTerm = reader.uint64Number()
+              break
+            }
+            case 17: {
+              obj.context = reader.uint64Number()
               break
             }
             default: {
@@ -867,6 +882,13 @@ export namespace RaftMessage {
               }
               break
             }
+            case 17: {
+              yield {
+                field: `${prefix}.context`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -990,6 +1012,11 @@ export namespace RaftMessage {
     value: number
   }
 
+  export interface RaftMessageContextFieldEvent {
+    field: '$.context'
+    value: number
+  }
+
   export function encode (obj: Partial<RaftMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RaftMessage.codec())
   }
@@ -998,7 +1025,7 @@ export namespace RaftMessage {
     return decodeMessage(buf, RaftMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent> {
     return streamMessage(buf, RaftMessage.codec(), opts)
   }
 }
@@ -1514,6 +1541,11 @@ export namespace Frame {
     value: number
   }
 
+  export interface FrameMessageContextFieldEvent {
+    field: '$.message.context'
+    value: number
+  }
+
   export interface FrameProposeIdFieldEvent {
     field: '$.propose.id'
     value: number
@@ -1557,7 +1589,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }

@@ -98,8 +98,16 @@ describe('core: options', () => {
         checkQuorum: true,
         maxEntriesPerAppend: 256,
         maxBytesPerAppend: 1024 * 1024,
-        maxInflightAppends: 16
+        maxInflightAppends: 16,
+        readMode: 'safe'
       })
+    })
+
+    it('accepts only the read modes it knows, and leases only with check-quorum', () => {
+      expectInvalid({ readMode: 'fast' }, /readMode/)
+      expectInvalid({ readMode: 7 }, /readMode/)
+      expectInvalid({ readMode: 'lease', checkQuorum: false }, /requires checkQuorum/)
+      expect(() => new RaftCore(init({ readMode: 'lease' }))).to.not.throw()
     })
 
     it('uses the default election timeout, drawn from [electionTicks, 2 × electionTicks)', () => {
@@ -171,7 +179,7 @@ describe('core: options', () => {
 
     it('throws NotLeaderError naming the known leader', () => {
       const core = follower()
-      core.step({ type: 'heartbeat-request', from: 'n1', to: 'n2', term: 2, commit: 0 })
+      core.step({ type: 'heartbeat-request', from: 'n1', to: 'n2', term: 2, commit: 0, context: 0 })
       expect(core.leader).to.equal('n1')
       const err = proposeError(core)
       expect(err).to.be.an.instanceOf(NotLeaderError)

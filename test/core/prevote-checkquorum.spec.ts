@@ -97,7 +97,7 @@ describe('core: pre-vote and check-quorum', () => {
   it('without pre-vote, a follower within its leader lease ignores a higher-term vote request (check-quorum)', () => {
     // random 0.99: the election timeout is 19 ticks, so the lease (10 ticks) ends well before b campaigns
     const core = makeCore({ id: 'b', preVote: false, random: () => 0.99 })
-    core.step({ type: 'heartbeat-request', from: 'a', to: 'b', term: 2, commit: 0 })
+    core.step({ type: 'heartbeat-request', from: 'a', to: 'b', term: 2, commit: 0, context: 0 })
     flush(core)
     core.step(voteReq('c', 'b', 3, false))
     let ready = flush(core)
@@ -170,7 +170,7 @@ describe('core: pre-vote and check-quorum', () => {
   it('a follower that recently heard from its leader refuses a pre-vote; once the lease is over it grants one', () => {
     // random 0.99: the election timeout is 19 ticks, the lease 10
     const core = makeCore({ id: 'b', random: () => 0.99 })
-    core.step({ type: 'heartbeat-request', from: 'a', to: 'b', term: 2, commit: 0 })
+    core.step({ type: 'heartbeat-request', from: 'a', to: 'b', term: 2, commit: 0, context: 0 })
     flush(core)
     core.step(voteReq('c', 'b', 3, true))
     let ready = flush(core)

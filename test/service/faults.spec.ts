@@ -1,6 +1,6 @@
 import { expect } from 'aegir/chai'
 import { KvStateMachine, set } from '../utils/kv.ts'
-import { blockingGater, createCluster, createClusterWith, createNode, introduce, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
+import { blockingGater, createCluster, createClusterWith, cutOff, createNode, introduce, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
 import { rejection } from '../utils/rejection.ts'
 import type { TestNode } from '../utils/nodes.ts'
 
@@ -108,13 +108,7 @@ describe('service: faults', function () {
     await isolated.raft.commit(set('x', 'before'))
 
     // partition: the leader alone on one side
-    for (const [i, n] of nodes.entries()) {
-      for (const other of n === isolated ? majority : [isolated]) {
-        blocked[i].add(other.peerId.toString())
-      }
-    }
-    await Promise.all(majority.map(async n => isolated.libp2p.hangUp(n.peerId)))
-    await Promise.all(majority.map(async n => n.libp2p.hangUp(isolated.peerId)))
+    await cutOff(nodes, blocked, isolated)
 
     // while it may still believe it leads: the outcome may be unknown, but it must not be reported as committed
     const early = await rejection(isolated.raft.commit(set('x', 'early'), { signal: AbortSignal.timeout(1500) }))

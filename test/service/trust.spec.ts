@@ -81,7 +81,7 @@ describe('service: trust', function () {
       // as itself, and claiming to be a member
       for (const from of [outsider.peerId.toString(), member]) {
         frames.push(
-          frame({ type: 'heartbeat-request', from, to, term: huge, commit: last + 1 }),
+          frame({ type: 'heartbeat-request', from, to, term: huge, commit: last + 1, context: 0 }),
           frame({ type: 'append-request', from, to, term: huge, prevIndex: last, prevTerm: term, entries: [{ type: 'command', index: last + 1, term: huge, data: set('evil', 'appended') }], commit: last + 1 }),
           frame({ type: 'vote-request', from, to, term: huge, preVote: true, lastIndex: last + 1000, lastTerm: huge }),
           frame({ type: 'vote-request', from, to, term: huge, preVote: false, lastIndex: last + 1000, lastTerm: huge }),
@@ -146,12 +146,12 @@ describe('service: trust', function () {
       // each control a newer term than anything the disturbed cluster reaches meanwhile
       const control = term + 50 + 10 * i
       await sendFrames(rogue, target, [
-        frame({ type: 'heartbeat-request', from: as, to, term: huge, commit: last + 1 }),
+        frame({ type: 'heartbeat-request', from: as, to, term: huge, commit: last + 1, context: 0 }),
         frame({ type: 'append-request', from: as, to, term: huge, prevIndex: last, prevTerm: term, entries: [{ type: 'command', index: last + 1, term: huge, data: set('forged', 'x') }], commit: last + 1 }),
         frame({ type: 'append-response', from: as, to, term, success: true, index: last + 1000, hintIndex: 0, hintTerm: 0 }),
         frame({ type: 'vote-request', from: as, to, term: huge, preVote: false, lastIndex: last + 1000, lastTerm: huge }),
         // control: in its own name, the rogue member is heard (a heartbeat of a newer term makes the target follow it)
-        frame({ type: 'heartbeat-request', from: rogueId, to, term: control, commit: 0 })
+        frame({ type: 'heartbeat-request', from: rogueId, to, term: control, commit: 0, context: 0 })
       ])
       // had a forged message been taken, the target would be at term `huge` and ignore the control
       await waitFor(() => leaderEvents.some(e => e.node === target && e.leader === rogueId && e.term === control), 'the target to follow the rogue member at the control term')

@@ -24,6 +24,9 @@ interface Internals {
   log: RaftCore['log']
   maybeCommit(): boolean
   hardState(): { term: number, vote?: string, commit: number }
+  reads: { takeWaiting(): Array<{ id: number, from: string }> }
+  startReads(): void
+  answerReads(confirmed: Array<{ id: number, from: string, index: number }>): void
 }
 
 function patched (init: CoreInit, patch: (core: Internals) => void): RaftCore {
@@ -59,6 +62,17 @@ export const BROKEN_VARIANTS: BrokenVariant[] = [
       const original = core.log.maybeAppend.bind(core.log)
       core.log.maybeAppend = (prevIndex: number, prevTerm: number, commit: number, entries: Entry[]) =>
         original(prevIndex, core.log.term(prevIndex) ?? prevTerm, commit, entries)
+    })
+  },
+  {
+    name: 'serves reads without confirming it still leads',
+    scenarios: ['stale-leader', 'leader-partitions', 're-election'],
+    // Without check-quorum a cut-off leader keeps believing it leads, and answers from stale state.
+    makeCore: (init) => patched({ ...init, checkQuorum: false }, core => {
+      core.startReads = () => {
+        const index = core.log.committed
+        core.answerReads(core.reads.takeWaiting().map(request => ({ ...request, index })))
+      }
     })
   },
   {

@@ -39,6 +39,12 @@ describe('core: randomized cluster runs', function () {
     expect(total.leaders).to.be.greaterThan(seeds.length * 3)
   })
 
+  it(`5 nodes with lease reads (clocks in step): ${seeds.length} seeds`, async () => {
+    // The lease assumption holds here: every node's clock ticks at the same rate.
+    const total = await campaign({ noisy: true, makeCore: (init) => new RaftCore({ ...init, readMode: 'lease' }) })
+    expect(total.operations).to.be.greaterThan(seeds.length * 10)
+  })
+
   it(`5 nodes without pre-vote and check-quorum, one entry per request, window of 2: ${seeds.length} seeds`, async () => {
     const total = await campaign({
       noisy: true,

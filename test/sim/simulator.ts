@@ -15,7 +15,7 @@ import { SafetyChecker } from '../utils/invariants.ts'
 import { Links } from '../utils/links.ts'
 import { Rng } from '../utils/rng.ts'
 import { EventQueue } from './event-queue.ts'
-import type { CoreInit, CoreOptions, Entry, Message, NodeId, Ready } from '../../src/core/index.ts'
+import type { CoreInit, CoreOptions, Entry, Message, NodeId, ReadState, Ready } from '../../src/core/index.ts'
 
 /** Builds a node's core; tests swap in deliberately broken variants. */
 export type CoreFactory = (init: CoreInit) => RaftCore
@@ -70,6 +70,8 @@ export class Simulator {
   readonly links = new Links()
   /** Called with each applied entry (the workload's state machines hook in here) */
   onApply: Applier = () => {}
+  /** Called with each read a node's core confirms */
+  onRead: (node: SimNode, read: ReadState) => void = () => {}
   /** Called when a node crashes */
   onCrash: (node: SimNode) => void = () => {}
   now = 0
@@ -179,6 +181,9 @@ export class Simulator {
     for (const entry of ready.committed) {
       node.applied = entry.index
       this.onApply(node, entry)
+    }
+    for (const read of ready.readStates) {
+      this.onRead(node, read)
     }
     node.core.advance(ready)
     node.writing = false

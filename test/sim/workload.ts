@@ -10,6 +10,14 @@ import type { KvInput, KvOutput, Operation } from './linearizability.ts'
 import type { SimNode, Simulator } from './simulator.ts'
 import type { Entry, NodeId } from '../../src/core/index.ts'
 
+/** A read-index read waiting for its confirmation, then for its node to apply up to it. */
+interface PendingRead {
+  op: Operation
+  node: SimNode
+  key: string
+  index?: number
+}
+
 interface Pending {
   op: Operation
   node: SimNode
@@ -32,6 +40,8 @@ export class KvWorkload {
   /** Each node's store, rebuilt from its log when it restarts */
   private readonly stores = new Map<NodeId, Map<string, string>>()
   private readonly pending = new Map<string, Pending>()
+  private readonly reads = new Map<string, PendingRead>()
+  private readId = 0
   private readonly sim: Simulator
   private readonly options: Required<WorkloadOptions>
   private stamp = 0
@@ -43,12 +53,27 @@ export class KvWorkload {
   constructor (sim: Simulator, options: WorkloadOptions) {
     this.sim = sim
     this.options = { timeout: 1000, think: [0, 20], ...options }
-    sim.onApply = (node, entry) => { this.apply(node, entry) }
+    sim.onApply = (node, entry) => {
+      this.apply(node, entry)
+      this.serveReads(node)
+    }
+    sim.onRead = (node, read) => {
+      const pending = this.reads.get(`${node.id}:${node.incarnation}:${read.id}`)
+      if (pending !== undefined) {
+        pending.index = read.index
+        this.serveReads(node)
+      }
+    }
     sim.onCrash = (node) => {
       this.stores.delete(node.id)
       for (const [key, p] of this.pending) {
         if (p.node === node) {
           this.settle(key, undefined)
+        }
+      }
+      for (const [key, r] of this.reads) {
+        if (r.node === node) {
+          this.finishRead(key, undefined)
         }
       }
     }
@@ -88,14 +113,52 @@ export class KvWorkload {
     if (!this.running) {
       return
     }
+    const input = this.randomInput(client)
+    if (input.kind === 'read' && this.sim.rng.chance(0.5)) {
+      this.readAnywhere(client, input.key)
+      return
+    }
     const leader = this.sim.leader()
-    if (leader === undefined) {
+    if (leader === undefined || !this.submit(leader, client, input)) {
+      this.next(client)
+    }
+  }
+
+  /**
+   * A linearizable read through ReadIndex on any running node (leader or
+   * not, current or deposed): it asks for a read index, waits until its
+   * node has applied up to it, then reads that node's store.
+   */
+  private readAnywhere (client: number, key: string): void {
+    const up = this.sim.ids().map(id => this.sim.node(id)).filter(n => n.up)
+    const node = up.length === 0 ? undefined : this.sim.rng.pick(up)
+    const id = ++this.readId
+    if (node === undefined || !node.core.readIndex(id)) {
       this.next(client)
       return
     }
-    if (!this.submit(leader, client, this.randomInput(client))) {
-      this.next(client)
+    const readKey = `${node.id}:${node.incarnation}:${id}`
+    this.reads.set(readKey, { op: { client, input: { kind: 'read', key }, invoked: this.tick() }, node, key })
+    this.sim.pump(node)
+    this.sim.schedule(this.options.timeout, () => { this.finishRead(readKey, undefined) })
+  }
+
+  /** Answers the confirmed reads whose index this node has now applied. */
+  private serveReads (node: SimNode): void {
+    for (const [key, r] of this.reads) {
+      if (r.node === node && r.index !== undefined && node.applied >= r.index) {
+        this.finishRead(key, { kind: 'read', value: this.stores.get(node.id)?.get(r.key) })
+      }
     }
+  }
+
+  private finishRead (key: string, output: KvOutput | undefined): void {
+    const r = this.reads.get(key)
+    if (r === undefined) {
+      return
+    }
+    this.reads.delete(key)
+    this.record(r.op, output)
   }
 
   /**
@@ -167,15 +230,19 @@ export class KvWorkload {
       return
     }
     this.pending.delete(key)
+    this.record(p.op, output)
+  }
+
+  private record (op: Operation, output: KvOutput | undefined): void {
     if (output === undefined) {
       this.unknown++
     } else {
-      p.op.output = output
-      p.op.returned = this.tick()
+      op.output = output
+      op.returned = this.tick()
       this.completed++
     }
-    this.history.push(p.op)
-    this.next(p.op.client)
+    this.history.push(op)
+    this.next(op.client)
   }
 
   /** Client numbers for operations scenarios submit themselves, after the workload's own clients. */

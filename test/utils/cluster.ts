@@ -8,7 +8,7 @@ import { RaftCore, bootstrapState } from '../../src/core/index.ts'
 import { SafetyChecker } from './invariants.ts'
 import { Links } from './links.ts'
 import { Rng } from './rng.ts'
-import type { CoreOptions, Entry, HardState, Message, NodeId, Ready } from '../../src/core/index.ts'
+import type { CoreOptions, Entry, HardState, Message, NodeId, ReadState, Ready } from '../../src/core/index.ts'
 
 /** What survives a crash: the writes a node's shell completed. */
 export class MemoryDisk {
@@ -37,6 +37,8 @@ export class SimNode {
   readonly disk: MemoryDisk
   /** Entries this incarnation applied, in order */
   applied: Entry[] = []
+  /** Reads confirmed to this incarnation, in order */
+  reads: ReadState[] = []
   up = true
 
   constructor (readonly id: NodeId, disk: MemoryDisk, private readonly makeCore: (id: NodeId, disk: MemoryDisk) => RaftCore) {
@@ -48,6 +50,7 @@ export class SimNode {
   restart (): void {
     this.core = this.makeCore(this.id, this.disk)
     this.applied = []
+    this.reads = []
     this.up = true
   }
 }
@@ -140,6 +143,7 @@ export class Cluster {
     this.queue.push(...ready.messagesAfterPersist)
     this.safety.onApply(node.id, ready.committed)
     node.applied.push(...ready.committed)
+    node.reads.push(...ready.readStates)
     node.core.advance(ready)
   }
 

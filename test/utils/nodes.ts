@@ -148,3 +148,18 @@ export async function createPlainNode (privateKey?: PrivateKey): Promise<Libp2p<
     services: { identify: identify() }
   })
 }
+
+/**
+ * Cuts `isolated` off from every other node (built with `blockingGater(blocked[i])`):
+ * both sides refuse to dial each other and their connections are closed.
+ */
+export async function cutOff (nodes: TestNode[], blocked: Array<Set<string>>, isolated: TestNode): Promise<void> {
+  const rest = nodes.filter(n => n !== isolated)
+  for (const [i, n] of nodes.entries()) {
+    for (const other of n === isolated ? rest : [isolated]) {
+      blocked[i].add(other.peerId.toString())
+    }
+  }
+  await Promise.all(rest.map(async n => isolated.libp2p.hangUp(n.peerId)))
+  await Promise.all(rest.map(async n => n.libp2p.hangUp(isolated.peerId)))
+}
