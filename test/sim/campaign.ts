@@ -13,6 +13,8 @@ import type { CoreFactory } from './simulator.ts'
 export interface RunOptions {
   noisy: boolean
   makeCore?: CoreFactory
+  /** Every node's clock runs slow by a random fraction up to this (0.05: up to 5 %) */
+  drift?: number
 }
 
 export interface RunSummary {
@@ -55,6 +57,9 @@ export async function runScenario (s: Scenario, seed: number, options: RunOption
   const workload = new KvWorkload(sim, { clients: s.clients, keys: 3 })
   try {
     await sim.boot()
+    for (const node of sim.nodes.values()) {
+      node.slowness = 1 + sim.rng.next() * (options.drift ?? 0)
+    }
     workload.start()
     await s.run({ sim, workload, noisy: options.noisy })
     workload.stop()
