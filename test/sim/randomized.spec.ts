@@ -2,6 +2,7 @@ import { expect } from 'aegir/chai'
 import { RaftCore } from '../../src/core/index.ts'
 import { runScenario, scenario } from './campaign.ts'
 import type { RunOptions, RunSummary } from './campaign.ts'
+import type { CoreInit } from '../../src/core/index.ts'
 
 /**
  * Seeded random fault storms against the real core and storage: crashes
@@ -43,6 +44,15 @@ describe('core: randomized cluster runs', function () {
     // The lease ends a tick early, which covers clocks that drift by less than one tick per election timeout (10 %).
     const total = await campaign({ noisy: true, drift: 0.08, makeCore: (init) => new RaftCore({ ...init, readMode: 'lease' }) })
     expect(total.operations).to.be.greaterThan(seeds.length * 10)
+  })
+
+  it('lease reads are caught going stale when a leader\'s clock runs 3× slow (beyond the lease assumption)', async () => {
+    const lease = (init: CoreInit): RaftCore => new RaftCore({ ...init, readMode: 'lease' })
+    let caught: Error | undefined
+    for (let seed = 1; seed <= 50 && caught === undefined; seed++) {
+      caught = await runScenario(scenario('slow-clock-leader'), seed, { noisy: false, makeCore: lease }).then(() => undefined, (err: Error) => err)
+    }
+    expect(caught?.message).to.match(/not linearizable/)
   })
 
   it(`5 nodes without pre-vote and check-quorum, one entry per request, window of 2: ${seeds.length} seeds`, async () => {

@@ -131,16 +131,22 @@ export class KvWorkload {
    */
   private readAnywhere (client: number, key: string): void {
     const up = this.sim.ids().map(id => this.sim.node(id)).filter(n => n.up)
-    const node = up.length === 0 ? undefined : this.sim.rng.pick(up)
-    const id = ++this.readId
-    if (node === undefined || !node.core.readIndex(id)) {
+    if (up.length === 0 || !this.readAt(this.sim.rng.pick(up), client, key)) {
       this.next(client)
-      return
+    }
+  }
+
+  /** Starts a ReadIndex read of `key` on `node` for `client`; returns false when the node cannot take it. */
+  readAt (node: SimNode, client: number, key: string): boolean {
+    const id = ++this.readId
+    if (!node.up || !node.core.readIndex(id)) {
+      return false
     }
     const readKey = `${node.id}:${node.incarnation}:${id}`
     this.reads.set(readKey, { op: { client, input: { kind: 'read', key }, invoked: this.tick() }, node, key })
     this.sim.pump(node)
     this.sim.schedule(this.options.timeout, () => { this.finishRead(readKey, undefined) })
+    return true
   }
 
   /** Answers the confirmed reads whose index this node has now applied. */
