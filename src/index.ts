@@ -154,7 +154,7 @@ export interface RaftInit {
    * heartbeat round (ReadIndex). `'lease'`: the leader serves reads at once
    * while check-quorum has not deposed it, which is faster but assumes the
    * members' clocks drift by less than the election timeout. Requires
-   * `checkQuorum`.
+   * `checkQuorum`; use the same mode on every member.
    *
    * @default 'safe'
    */

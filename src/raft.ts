@@ -596,6 +596,10 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       } else if (n.type === 'leader') {
         this.log('leader is %s at term %d', n.leader ?? 'unknown', n.term)
         this.abandonForwards(n.leader)
+        // Reads asked of the previous leader were dropped with its office: ask again now.
+        for (const waiter of [...this.readWaiters.values()]) {
+          waiter.settle(undefined)
+        }
         this.safeDispatchEvent('raft:leader', { detail: { leader: n.leader === undefined ? undefined : this.peerId(n.leader), term: n.term } })
       } else {
         for (const id of [...n.config.voters, ...n.config.learners]) {

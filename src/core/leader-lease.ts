@@ -11,9 +11,15 @@ import type { NodeId } from './types.ts'
  * gets the next sequence number; followers echo it.
  */
 export class LeaderLease {
+  /** Send times of the heartbeats recent enough to still back a lease, oldest first */
   private readonly sentAt = new Map<number, number>()
   private readonly acked = new Map<NodeId, number>()
   private seq = 0
+  private readonly electionTicks: number
+
+  constructor (electionTicks: number) {
+    this.electionTicks = electionTicks
+  }
 
   /** The sequence number of the newest heartbeat broadcast (0: none yet). */
   get latest (): number {
@@ -22,6 +28,13 @@ export class LeaderLease {
 
   /** Records a heartbeat broadcast at tick `now`; returns its sequence number. */
   sent (now: number): number {
+    // A heartbeat older than an election timeout can never back a lease again.
+    for (const [seq, at] of this.sentAt) {
+      if (at + this.electionTicks > now) {
+        break
+      }
+      this.sentAt.delete(seq)
+    }
     this.seq++
     this.sentAt.set(this.seq, now)
     return this.seq
@@ -37,11 +50,6 @@ export class LeaderLease {
   /** Whether a quorum answered a heartbeat sent less than `duration` ticks before `now`. */
   valid (now: number, duration: number, self: NodeId, voters: NodeId[]): boolean {
     const confirmed = quorumIndex(voters, id => id === self ? this.seq : (this.acked.get(id) ?? 0))
-    for (const seq of this.sentAt.keys()) {
-      if (seq < confirmed) {
-        this.sentAt.delete(seq)
-      }
-    }
     const at = this.sentAt.get(confirmed)
     return at !== undefined && now < at + duration
   }

@@ -58,7 +58,10 @@ export interface CoreOptions {
    * How a leader confirms a read. `'safe'`: a heartbeat round acknowledged
    * by a quorum (ReadIndex). `'lease'`: no round; the leader trusts that
    * check-quorum deposes it within an election timeout, which assumes
-   * bounded clock drift between members. Requires `checkQuorum`.
+   * bounded clock drift between members. Requires `checkQuorum`, and every
+   * member must use the same mode: with leases, a node that just started
+   * refuses votes for an election timeout, since it may have backed a
+   * leader's lease just before.
    *
    * @default 'safe'
    */
@@ -143,7 +146,7 @@ export class RaftCore {
   private broadcastPending = false
 
   private readonly reads = new ReadIndexTracker()
-  private readonly lease = new LeaderLease()
+  private readonly lease: LeaderLease
   /** Ticks since this node started: the leader's clock for its lease */
   private ticks = 0
   private readStates: ReadState[] = []
@@ -157,6 +160,7 @@ export class RaftCore {
     this.id = init.id
     this.options = resolveOptions(init)
     this.random = init.random
+    this.lease = new LeaderLease(this.options.electionTicks)
     const state = init.state ?? {}
     this.snapshotConfig = state.snapshot ?? { index: 0, term: 0, config: { voters: [], learners: [] } }
     const hardState = state.hardState ?? { term: 0, commit: 0 }
@@ -300,9 +304,12 @@ export class RaftCore {
 
   /** Whether this node has recently heard from a leader and so should ignore a vote request. */
   private inLease (preVote: boolean): boolean {
-    return (this.options.checkQuorum || preVote) &&
-      this._leader !== undefined &&
-      this.electionElapsed < this.options.electionTicks
+    const heardFromLeader = this._leader !== undefined && this.electionElapsed < this.options.electionTicks
+    // With leases, a node that just (re)started may have acknowledged a
+    // leader's heartbeat right before: it must keep refusing votes as long as
+    // that leader's lease could still count on it.
+    const justStarted = this.options.readMode === 'lease' && this.ticks < this.options.electionTicks
+    return (this.options.checkQuorum || preVote) && (heardFromLeader || justStarted)
   }
 
   // ---- elections ----------------------------------------------------------
@@ -519,7 +526,10 @@ export class RaftCore {
       return
     }
     const wasPaused = pr.isPaused()
-    if (!pr.maybeUpdate(m.index)) {
+    // A probe answered at the current match index tells nothing new, but the
+    // logs agree there: stop probing.
+    const agreed = pr.state === 'probe' && m.index === pr.match
+    if (!pr.maybeUpdate(m.index) && !agreed) {
       return
     }
     if (pr.state === 'probe') {

@@ -8,7 +8,10 @@ import type { Datastore } from 'interface-datastore'
 const INDEX_WIDTH = 20
 
 /**
- * Raft's durable state in the host's datastore, under `<prefix>/<group>/`:
+ * Raft's durable state in the host's datastore, under `<prefix>/<group>/`.
+ * The datastore's batches must be atomic or applied in order (LevelDB's are
+ * atomic; `datastore-core` applies puts in order), so a crash cannot leave
+ * a commit index without the entries it covers.
  *
  * - `state`: the hard state (term, vote, commit index);
  * - `log/<index>`: one key per log entry.

@@ -1,11 +1,30 @@
 import { expect } from 'aegir/chai'
 import { Cluster } from '../utils/cluster.ts'
 
+/**
+ * Lets every node's clock pass one election timeout with no messages
+ * delivered: with leases, freshly started nodes refuse votes until then.
+ */
+function ageAll (cluster: Cluster): void {
+  for (const id of cluster.ids()) {
+    for (let i = 0; i < 10; i++) {
+      cluster.core(id).tick()
+    }
+  }
+  cluster.processAll()
+  cluster.queue.length = 0
+}
+
 /** Elects n1 and lets it commit the no-op of its term. */
 function leaderCluster (options: ConstructorParameters<typeof Cluster>[0] = {}): Cluster {
   const cluster = new Cluster({ size: 3, seed: 3, ...options })
-  cluster.campaign('n1')
-  cluster.stabilize()
+  if (options.readMode === 'lease') {
+    ageAll(cluster)
+  }
+  for (let i = 0; i < 100 && cluster.core('n1').role !== 'leader'; i++) {
+    cluster.tick('n1')
+    cluster.stabilize()
+  }
   expect(cluster.core('n1').role).to.equal('leader')
   return cluster
 }
@@ -135,5 +154,50 @@ describe('core: ReadIndex reads', () => {
     cluster.core('n1').readIndex(2)
     cluster.process('n1')
     expect(cluster.node('n1').reads).to.deep.equal([{ id: 2, index: cluster.core('n1').commitIndex }])
+  })
+})
+
+describe('core: leader lease across restarts', () => {
+  it('a follower that restarts right after acknowledging a heartbeat cannot help elect a new leader while the lease holds', () => {
+    const cluster = leaderCluster({ readMode: 'lease' })
+    cluster.propose('n1', 'x=1')
+    cluster.stabilize()
+    // n3 cannot hear n1; n2 keeps acknowledging n1's heartbeats, so n1's lease rests on n2.
+    cluster.partition(['n1'], ['n3'])
+    for (let i = 0; i < 8; i++) {
+      cluster.tickAll(1)
+    }
+    // Right after n2's last acknowledgement, n1 is cut off and n2 restarts (forgetting its leader).
+    cluster.isolate('n1')
+    cluster.crash('n2')
+    cluster.restart('n2')
+    cluster.heal()
+    cluster.isolate('n1')
+    const lease = cluster.core('n1')
+    let stale: Array<{ id: number, index: number }> = []
+    for (let tick = 0; tick < 40; tick++) {
+      cluster.tickAll(1)
+      const newLeader = cluster.leader()
+      if (newLeader !== undefined && newLeader !== 'n1' && lease.role === 'leader') {
+        // A new leader exists while n1 still leads: n1's lease must have run out.
+        lease.readIndex(100 + tick)
+        cluster.process('n1')
+        stale = cluster.node('n1').reads
+        break
+      }
+    }
+    expect(stale).to.deep.equal([])
+  })
+
+  it('with leases, a node that just started refuses votes for an election timeout', () => {
+    const cluster = new Cluster({ size: 3, seed: 7, readMode: 'lease' })
+    const fresh = cluster.core('n2')
+    fresh.step({ type: 'vote-request', from: 'n3', to: 'n2', term: 2, preVote: true, lastIndex: 1, lastTerm: 1 })
+    expect(fresh.hasReady() && fresh.ready().messagesAfterPersist.some(m => m.type === 'vote-response')).to.be.false()
+    for (let i = 0; i < 10; i++) {
+      fresh.tick()
+    }
+    fresh.step({ type: 'vote-request', from: 'n3', to: 'n2', term: 2, preVote: true, lastIndex: 1, lastTerm: 1 })
+    expect(fresh.ready().messagesAfterPersist).to.deep.include({ type: 'vote-response', from: 'n2', to: 'n3', term: 2, preVote: true, granted: true })
   })
 })
