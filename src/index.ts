@@ -1,60 +1,22 @@
 /**
  * @packageDocumentation
  *
- * Raft consensus as a js-libp2p service: a replicated log, and the state
- * machine you build on it, shared by a group of libp2p peers.
+ * `libp2p-raft` brings Raft consensus to [js-libp2p](https://github.com/libp2p/js-libp2p): a
+ * replicated log, and the state machine you build on it, shared by a group of libp2p peers. It is
+ * the JavaScript counterpart of go-libp2p-raft, written natively for js-libp2p v3 as a service:
  *
- * Register `raft()` in `createLibp2p({ services })`. It reuses the host's
- * datastore (the log, term and vote live under `/raft/<group>/`), peer store
- * (members' addresses, keep-alive tags) and protocol registry
- * (`/libp2p-raft/<group>/1.0.0`). `commit()` works on any member: a follower
- * forwards the command to the leader and resolves once the command is applied
- * locally, with the local state machine's result.
+ * - register `raft()` in `createLibp2p({ services })`;
+ * - call `libp2p.services.raft.commit(command)` on **any** member (followers forward to the leader);
+ * - read linearizably with `libp2p.services.raft.read()`;
+ * - subscribe to typed events (`raft:leader`, `raft:role`, `raft:apply`, `raft:membership`).
  *
- * @example
+ * It reuses the host: the **datastore** holds the log, term and vote under `/raft/<group>/`, the
+ * **peer store** holds members' addresses and keeps their connections alive, and the **protocol
+ * registry** carries Raft on `/libp2p-raft/<group>/1.0.0`. It opens no sockets and no files itself.
  *
- * ```TypeScript
- * import { noise } from '@chainsafe/libp2p-noise'
- * import { yamux } from '@chainsafe/libp2p-yamux'
- * import { identify } from '@libp2p/identify'
- * import { tcp } from '@libp2p/tcp'
- * import { createLibp2p } from 'libp2p'
- * import { raft } from 'libp2p-raft'
- *
- * const values = new Map<string, string>()
- * const node = await createLibp2p({
- *   addresses: { listen: ['/ip4/127.0.0.1/tcp/4001'] },
- *   transports: [tcp()],
- *   connectionEncrypters: [noise()],
- *   streamMuxers: [yamux()],
- *   services: {
- *     identify: identify(),
- *     raft: raft({
- *       group: 'kv',
- *       // every initial voter, this node included, as peer ids or /p2p/ multiaddrs
- *       bootstrap: ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooA…', '/ip4/127.0.0.1/tcp/4002/p2p/12D3KooB…', '/ip4/127.0.0.1/tcp/4003/p2p/12D3KooC…'],
- *       stateMachine: {
- *         apply (command) {
- *           const [key, value] = new TextDecoder().decode(command).split('=')
- *           values.set(key, value)
- *           return values.size
- *         },
- *         snapshot: () => new TextEncoder().encode(JSON.stringify([...values])),
- *         restore (snapshot) {
- *           values.clear()
- *           for (const [k, v] of JSON.parse(new TextDecoder().decode(snapshot))) values.set(k, v)
- *         }
- *       }
- *     })
- *   }
- * })
- *
- * node.services.raft.addEventListener('raft:leader', (evt) => {
- *   console.info('leader is now', evt.detail.leader?.toString())
- * })
- * await node.services.raft.waitForLeader()
- * const { index, result } = await node.services.raft.commit(new TextEncoder().encode('colour=blue'))
- * ```
+ * Inside, a **pure, deterministic Raft core** (`src/core/`: no clock, no I/O, no randomness of its
+ * own) is driven by an I/O shell (`src/raft.ts`), which makes the algorithm testable exhaustively:
+ * every core test run is seeded and replayable. See "Usage" in the README for a complete program.
  */
 
 import { RaftService } from './raft.ts'
