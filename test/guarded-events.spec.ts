@@ -1,45 +1,10 @@
 import { expect } from 'aegir/chai'
 import { GuardedEventEmitter } from '../src/guarded-events.ts'
-import type { Logger } from '@libp2p/interface'
+import { recordingLogger } from './utils/recording-logger.ts'
 
 interface Events {
   ping: CustomEvent<number>
   pong: CustomEvent<number>
-}
-
-interface FakeLogger {
-  log: Logger
-  errors: unknown[][]
-  /** Resolves once `error` has been called `n` times. */
-  errorsReached(n: number): Promise<void>
-}
-
-function fakeLogger (): FakeLogger {
-  const errors: unknown[][] = []
-  const waiters: Array<{ n: number, resolve(): void }> = []
-  const log = Object.assign((..._args: unknown[]): void => {}, {
-    error: (...args: unknown[]): void => {
-      errors.push(args)
-      for (const w of waiters.filter(w => errors.length >= w.n)) {
-        w.resolve()
-      }
-    },
-    trace: (..._args: unknown[]): void => {},
-    enabled: true,
-    newScope: (): Logger => log
-  }) as unknown as Logger
-  return {
-    log,
-    errors,
-    errorsReached: async (n: number): Promise<void> => {
-      if (errors.length >= n) {
-        return
-      }
-      const { promise, resolve } = Promise.withResolvers<void>()
-      waiters.push({ n, resolve })
-      return promise
-    }
-  }
 }
 
 /** Lets queued microtasks, ticks and immediates run, so a stray uncaught error would surface. */
@@ -67,7 +32,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('delivers events like a normal emitter', () => {
-    const { log, errors } = fakeLogger()
+    const { log, errors } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     const seen: number[] = []
     emitter.addEventListener('ping', (evt) => { seen.push((evt as CustomEvent<number>).detail) })
@@ -79,7 +44,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('logs a listener that throws and still runs the others', async () => {
-    const { log, errors } = fakeLogger()
+    const { log, errors } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     const seen: string[] = []
     const boom = new Error('boom')
@@ -90,15 +55,15 @@ describe('GuardedEventEmitter', () => {
     expect(() => emitter.safeDispatchEvent('ping', { detail: 1 })).to.not.throw()
     expect(seen).to.deep.equal(['first', 'thrower', 'last'])
     expect(errors).to.have.lengthOf(1)
-    expect(errors[0]).to.include('ping')
-    expect(errors[0]).to.include(boom)
+    expect(errors[0].args).to.include('ping')
+    expect(errors[0].args).to.include(boom)
 
     await settle()
     expect(uncaught).to.be.empty()
   })
 
   it('logs a listener whose promise rejects and still runs the others', async () => {
-    const { log, errors, errorsReached } = fakeLogger()
+    const { log, errors, reached } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     const seen: string[] = []
     const boom = new Error('async boom')
@@ -107,10 +72,10 @@ describe('GuardedEventEmitter', () => {
 
     emitter.safeDispatchEvent('ping', { detail: 1 })
     expect(seen).to.deep.equal(['rejecter', 'after'])
-    await errorsReached(1)
+    await reached('errors', 1)
     expect(errors).to.have.lengthOf(1)
-    expect(errors[0]).to.include('ping')
-    expect(errors[0]).to.include(boom)
+    expect(errors[0].args).to.include('ping')
+    expect(errors[0].args).to.include(boom)
 
     await settle()
     expect(unhandled).to.be.empty()
@@ -118,7 +83,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('does not log a listener whose promise resolves', async () => {
-    const { log, errors } = fakeLogger()
+    const { log, errors } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     let done = false
     emitter.addEventListener('ping', async () => { await Promise.resolve(); done = true })
@@ -129,7 +94,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('removes a guarded listener', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     let calls = 0
     const listener = (): void => { calls++ }
@@ -144,7 +109,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('removes a listener from one type only', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     const seen: string[] = []
     const listener = (evt: Event): void => { seen.push(evt.type) }
@@ -158,7 +123,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('ignores removing a listener that was never added, or null', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     let calls = 0
     emitter.addEventListener('ping', () => { calls++ })
@@ -170,7 +135,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('registers the same listener only once per type', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     let calls = 0
     const listener = (): void => { calls++ }
@@ -182,7 +147,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('ignores a null listener', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     emitter.addEventListener('ping', null)
     expect(emitter.listenerCount('ping')).to.equal(0)
@@ -190,7 +155,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('runs a once listener only once', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     const seen: number[] = []
     emitter.addEventListener('ping', (evt) => { seen.push((evt as CustomEvent<number>).detail) }, { once: true })
@@ -201,7 +166,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('runs a once listener that throws only once, and can add it again', async () => {
-    const { log, errors } = fakeLogger()
+    const { log, errors } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     let calls = 0
     const listener = (): void => { calls++; throw new Error('once') }
@@ -219,7 +184,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('removes a listener when its signal aborts', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     const controller = new AbortController()
     let calls = 0
@@ -232,7 +197,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('calls handleEvent on an object listener, with the object as this', () => {
-    const { log } = fakeLogger()
+    const { log } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     const listener = {
       seen: [] as number[],
@@ -250,7 +215,7 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('logs an object listener whose handleEvent throws', async () => {
-    const { log, errors } = fakeLogger()
+    const { log, errors } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     let after = false
     emitter.addEventListener('ping', { handleEvent: () => { throw new Error('object boom') } })
@@ -263,11 +228,11 @@ describe('GuardedEventEmitter', () => {
   })
 
   it('logs an object listener whose handleEvent rejects', async () => {
-    const { log, errors, errorsReached } = fakeLogger()
+    const { log, errors, reached } = recordingLogger()
     const emitter = new GuardedEventEmitter<Events>(log)
     emitter.addEventListener('ping', { handleEvent: async () => { throw new Error('object async boom') } })
     emitter.safeDispatchEvent('ping', { detail: 1 })
-    await errorsReached(1)
+    await reached('errors', 1)
     expect(errors).to.have.lengthOf(1)
     await settle()
     expect(unhandled).to.be.empty()

@@ -3,8 +3,10 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream, streamPair } from '@libp2p/utils'
 import { expect } from 'aegir/chai'
 import { PeerSender } from '../../src/network/peer-sender.ts'
+import { recordingLogger } from '../utils/recording-logger.ts'
 import type { PeerSenderInit } from '../../src/network/peer-sender.ts'
-import type { AbortOptions, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { RecordingLogger } from '../utils/recording-logger.ts'
+import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 
@@ -55,41 +57,6 @@ class FakeConnectionManager {
   }
 }
 
-interface FakeLog {
-  log: Logger
-  /** Times (performance.now) of the sender's failure reports, the `log(...)` calls */
-  failures: number[]
-  failure(n: number): Promise<number>
-}
-
-function fakeLog (): FakeLog {
-  const failures: number[] = []
-  const waiters: Array<{ n: number, resolve(): void }> = []
-  const log = Object.assign((): void => {
-    failures.push(performance.now())
-    for (const w of waiters.filter(w => failures.length >= w.n)) {
-      w.resolve()
-    }
-  }, {
-    error: (): void => {},
-    trace: (): void => {},
-    enabled: true,
-    newScope: (): Logger => log
-  }) as unknown as Logger
-  return {
-    log,
-    failures,
-    failure: async (n: number): Promise<number> => {
-      if (failures.length < n) {
-        const { promise, resolve } = Promise.withResolvers<void>()
-        waiters.push({ n, resolve })
-        await promise
-      }
-      return failures[n - 1]
-    }
-  }
-}
-
 /** A frame of `size` bytes that tells `n` apart: its first byte is `n`'s low byte, the rest its high byte. */
 function frame (n: number, size = 8): Uint8Array {
   const out = new Uint8Array(size).fill((n >> 8) & 0xff)
@@ -123,7 +90,7 @@ async function settle (): Promise<void> {
 describe('network: PeerSender', () => {
   let peer: PeerId
   let cm: FakeConnectionManager
-  let logs: FakeLog
+  let logs: RecordingLogger
   let sender: PeerSender
   let streams: Stream[]
 
@@ -147,7 +114,7 @@ describe('network: PeerSender', () => {
 
   beforeEach(() => {
     cm = new FakeConnectionManager()
-    logs = fakeLog()
+    logs = recordingLogger()
     streams = []
     sender = new PeerSender(peer, cm as unknown as ConnectionManager, init(), logs.log)
   })
@@ -248,7 +215,7 @@ describe('network: PeerSender', () => {
     const { outbound, reader } = await pair()
     sender.send(frame(0))
     await cm.refuse(1, new Error('unreachable'))
-    await logs.failure(1)
+    await logs.reached('infos', 1)
 
     const frames = Array.from({ length: 5 }, (_, i) => frame(10 + i))
     for (const f of frames) {
@@ -262,7 +229,7 @@ describe('network: PeerSender', () => {
     const { outbound, reader } = await pair()
     sender.send(frame(1))
     await cm.refuse(1, new Error('dial failed'))
-    const failedAt = await logs.failure(1)
+    const failedAt = await logs.reached('infos', 1)
 
     // during the backoff new frames wait; no new dial is made straight away
     const b = frame(2)
@@ -287,11 +254,11 @@ describe('network: PeerSender', () => {
   it('grows the backoff on repeated failures and resets it after a success', async () => {
     sender.send(frame(1))
     await cm.refuse(1, new Error('fail 1'))
-    await logs.failure(1)
+    await logs.reached('infos', 1)
     sender.send(frame(2))
     const second = await cm.dial(2)
     second.reject(new Error('fail 2'))
-    const failed2 = await logs.failure(2)
+    const failed2 = await logs.reached('infos', 2)
     sender.send(frame(3))
     const third = await cm.dial(3)
     expect(third.at - failed2).to.be.at.least(190)
@@ -306,7 +273,7 @@ describe('network: PeerSender', () => {
     sender.send(frame(4))
     const fourth = await cm.dial(4)
     fourth.reject(new Error('fail 3'))
-    const failed3 = await logs.failure(3)
+    const failed3 = await logs.reached('infos', 3)
     sender.send(frame(5))
     const fifth = await cm.dial(5)
     const gap = fifth.at - failed3
@@ -364,13 +331,13 @@ describe('network: PeerSender', () => {
     sender.send(frame(2))
     await settle()
     expect(cm.dials).to.have.lengthOf(1)
-    expect(logs.failures).to.be.empty()
+    expect(logs.infos).to.be.empty()
   })
 
   it('close() during a backoff makes no further dial for queued frames', async () => {
     sender.send(frame(1))
     await cm.refuse(1, new Error('unreachable'))
-    await logs.failure(1)
+    await logs.reached('infos', 1)
     sender.send(frame(2))
     sender.close()
     sender.send(frame(3))

@@ -5,14 +5,9 @@ import { MemoryDatastore } from 'datastore-core/memory'
 import { TypedEventEmitter } from 'main-event'
 import { RaftService } from '../../src/raft.ts'
 import { KvStateMachine, set } from '../utils/kv.ts'
+import { recordingLogger } from '../utils/recording-logger.ts'
 import type { RaftComponents } from '../../src/index.ts'
-import type { ComponentLogger, Logger, Metrics } from '@libp2p/interface'
-
-/** A logger that drops everything. */
-function silentLogger (): ComponentLogger {
-  const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => log }) as unknown as Logger
-  return { forComponent: () => log }
-}
+import type { Metrics } from '@libp2p/interface'
 
 /**
  * One member built from hand-made components: the service needs no other
@@ -31,7 +26,7 @@ async function singleMember (extra: Partial<RaftComponents> = {}): Promise<{ ser
     peerStore: { merge: async () => {} },
     datastore: new MemoryDatastore(),
     events: new TypedEventEmitter(),
-    logger: silentLogger(),
+    logger: recordingLogger().components,
     ...extra
   } as unknown as RaftComponents
   const kv = new KvStateMachine()
