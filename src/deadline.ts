@@ -47,6 +47,31 @@ export class Deadline {
     this.callbacks.clear()
   }
 
+  /**
+   * Waits for what `register` sets up to settle the promise. `register`
+   * returns a function that undoes it, called if the deadline passes first;
+   * the promise then rejects with `onExpire()`.
+   */
+  async wait<T> (onExpire: () => Error, register: (resolve: (value: T) => void, reject: (err: Error) => void) => () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let unregister = (): void => {}
+      const cancel = this.onExpire(() => {
+        unregister()
+        reject(onExpire())
+      })
+      if (this._expired) {
+        return
+      }
+      unregister = register(value => {
+        cancel()
+        resolve(value)
+      }, err => {
+        cancel()
+        reject(err)
+      })
+    })
+  }
+
   /** Releases the caller's signal once the call is over. */
   dispose (): void {
     this.signal?.removeEventListener('abort', this.expire)

@@ -305,19 +305,15 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   /** The read index for read `id`, or undefined when no answer came within an election timeout (ask again). */
   private async readIndexOf (id: number, deadline: Deadline): Promise<number | undefined> {
-    return new Promise((resolve, reject) => {
-      const cancel = deadline.onExpire(() => {
-        this.readWaiters.delete(id)
-        reject(new NoLeaderError('No leader confirmed the read before the deadline'))
-      })
+    return deadline.wait(() => new NoLeaderError('No leader confirmed the read before the deadline'), (resolve) => {
       this.readWaiters.set(id, {
         retryAt: Date.now() + this.options.electionTimeout,
         settle: (index) => {
           this.readWaiters.delete(id)
-          cancel()
           resolve(index)
         }
       })
+      return () => { this.readWaiters.delete(id) }
     })
   }
 
@@ -326,19 +322,11 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     if (this._appliedIndex >= index) {
       return
     }
-    await new Promise<void>((resolve, reject) => {
-      const waiter = {
-        index,
-        resolve: () => {
-          cancel()
-          resolve()
-        }
-      }
-      const cancel = deadline.onExpire(() => {
-        this.applyWaiters.delete(waiter)
-        reject(new CommitTimeoutError(index, undefined, `This node had not applied up to index ${index} before the deadline`))
-      })
+    const error = (): Error => new CommitTimeoutError(index, undefined, `This node had not applied up to index ${index} before the deadline`)
+    await deadline.wait<void>(error, (resolve) => {
+      const waiter = { index, resolve }
       this.applyWaiters.add(waiter)
+      return () => { this.applyWaiters.delete(waiter) }
     })
   }
 
@@ -375,24 +363,17 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   /** Sends a command to the leader; rejects with CommitTimeoutError if no answer comes (it may have been appended). */
   private async forward (leader: string, command: Uint8Array, deadline: Deadline): Promise<ProposeResponse> {
     const id = this.nextForwardId++
-    return new Promise((resolve, reject) => {
-      const giveUp = (): void => {
-        this.forwards.delete(id)
-        reject(new CommitTimeoutError())
-      }
-      const cancel = deadline.onExpire(giveUp)
+    return deadline.wait(() => new CommitTimeoutError(), (resolve, reject) => {
       this.forwards.set(id, {
         leader,
-        answer: (response) => {
-          cancel()
-          resolve(response)
-        },
+        answer: resolve,
         abandon: () => {
-          cancel()
-          giveUp()
+          this.forwards.delete(id)
+          reject(new CommitTimeoutError())
         }
       })
       this.network.send(leader, { propose: { id, command: command as Uint8Array<ArrayBuffer> } })
+      return () => { this.forwards.delete(id) }
     })
   }
 
@@ -409,51 +390,28 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       }
       return settled(index, term, applied)
     }
-    if (deadline.expired) {
-      throw new CommitTimeoutError(index, term)
-    }
-    return new Promise((resolve, reject) => {
-      const giveUp = (): void => {
-        const list = this.waiters.get(index)?.filter(w => w !== waiter) ?? []
-        if (list.length === 0) {
+    return deadline.wait(() => new CommitTimeoutError(index, term), (resolve, reject) => {
+      const waiter: ApplyWaiter = { term, resolve, reject }
+      this.waiters.set(index, [...(this.waiters.get(index) ?? []), waiter])
+      return () => {
+        const rest = this.waiters.get(index)?.filter(w => w !== waiter) ?? []
+        if (rest.length === 0) {
           this.waiters.delete(index)
         } else {
-          this.waiters.set(index, list)
-        }
-        reject(new CommitTimeoutError(index, term))
-      }
-      const cancel = deadline.onExpire(giveUp)
-      const waiter: ApplyWaiter = {
-        term,
-        resolve: (result) => {
-          cancel()
-          resolve(result)
-        },
-        reject: (err) => {
-          cancel()
-          reject(err)
+          this.waiters.set(index, rest)
         }
       }
-      const list = this.waiters.get(index) ?? []
-      list.push(waiter)
-      this.waiters.set(index, list)
     })
   }
 
   private async nextLeaderEvent (deadline: Deadline, onExpire: () => Error): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
+    await deadline.wait<void>(onExpire, (resolve) => {
       const done = (): void => {
         this.removeEventListener('raft:leader', done)
-        cancel()
         resolve()
       }
-      const cancel = deadline.onExpire(() => {
-        this.removeEventListener('raft:leader', done)
-        reject(onExpire())
-      })
-      if (!deadline.expired) {
-        this.addEventListener('raft:leader', done)
-      }
+      this.addEventListener('raft:leader', done)
+      return () => { this.removeEventListener('raft:leader', done) }
     })
   }
 
