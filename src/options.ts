@@ -1,6 +1,7 @@
 import * as c from './constants.ts'
-import { CORE_DEFAULTS } from './core/index.ts'
+import { CORE_DEFAULTS, resolveCoreOptions } from './core/index.ts'
 import { InvalidParametersError } from './errors.ts'
+import type { CoreOptions } from './core/index.ts'
 import type { StateMachine, RaftInit } from './index.ts'
 
 /** Every `RaftInit` field with its default filled in and checked. */
@@ -35,17 +36,11 @@ export function resolveOptions (init: RaftInit): RaftOptions {
     maxQueuedFrames: init.maxQueuedFrames ?? c.MAX_QUEUED_FRAMES,
     datastorePrefix: init.datastorePrefix ?? c.DATASTORE_PREFIX
   }
-  const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxEntriesPerAppend', 'maxBytesPerAppend',
-    'maxInflightAppends', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames'] as const
+  const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames'] as const
   for (const key of counts) {
     const value = options[key]
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
       throw new InvalidParametersError(`${key} must be a positive integer, got ${String(value)}`)
-    }
-  }
-  for (const key of ['preVote', 'checkQuorum'] as const) {
-    if (typeof options[key] !== 'boolean') {
-      throw new InvalidParametersError(`${key} must be a boolean, got ${String(options[key])}`)
     }
   }
   if (typeof options.group !== 'string' || !/^[\w.-]+$/.test(options.group)) {
@@ -54,15 +49,11 @@ export function resolveOptions (init: RaftInit): RaftOptions {
   if (typeof options.datastorePrefix !== 'string' || !options.datastorePrefix.startsWith('/')) {
     throw new InvalidParametersError(`datastorePrefix must start with '/', got ${String(options.datastorePrefix)}`)
   }
-  if (options.readMode !== 'safe' && options.readMode !== 'lease') {
-    throw new InvalidParametersError(`readMode must be 'safe' or 'lease', got ${String(options.readMode)}`)
-  }
-  if (options.readMode === 'lease' && !options.checkQuorum) {
-    throw new InvalidParametersError('readMode \'lease\' requires checkQuorum')
-  }
   if (options.heartbeatInterval * 2 > options.electionTimeout) {
     throw new InvalidParametersError(`heartbeatInterval (${options.heartbeatInterval}) must be at most half of electionTimeout (${options.electionTimeout})`)
   }
+  // The core checks its own settings (read mode, booleans, batching limits) the same way it will at start.
+  resolveCoreOptions(coreOptions(options))
   if (options.maxMessageSize < Math.max(options.maxCommandSize, options.maxBytesPerAppend) + FRAME_OVERHEAD) {
     throw new InvalidParametersError(`maxMessageSize (${options.maxMessageSize}) must exceed maxCommandSize and maxBytesPerAppend by at least ${FRAME_OVERHEAD} bytes`)
   }
@@ -74,6 +65,12 @@ export function resolveOptions (init: RaftInit): RaftOptions {
     throw new InvalidParametersError('bootstrap must be an array of peer ids or multiaddrs')
   }
   return options
+}
+
+/** The settings the core runs with. */
+export function coreOptions (options: RaftOptions): CoreOptions {
+  const { preVote, checkQuorum, readMode, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends } = options
+  return { preVote, checkQuorum, readMode, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends, ...coreTicks(options) }
 }
 
 /** The core's tick-based settings derived from the millisecond ones. */

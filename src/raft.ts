@@ -10,7 +10,7 @@ import { CommitTimeoutError, InvalidParametersError, NoLeaderError, NotCommitted
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { MemberAddresses } from './member-addresses.ts'
 import { RaftNetwork } from './network/raft-network.ts'
-import { coreTicks, resolveOptions } from './options.ts'
+import { coreOptions, resolveOptions } from './options.ts'
 import { RaftStorage } from './storage/raft-storage.ts'
 import type { BootstrapMember } from './bootstrap.ts'
 import type { Entry, HardState, Message, Notification } from './core/index.ts'
@@ -131,7 +131,6 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         await this.addresses.remember(member.id, [member.address])
       }
     }
-    const { preVote, checkQuorum, readMode, maxEntriesPerAppend, maxBytesPerAppend, maxInflightAppends } = this.options
     this.written = state.hardState
     this.core = new RaftCore({
       id: this.self,
@@ -139,13 +138,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       // Restarted in the same process: the state machine still holds what it applied.
       applied: this._appliedIndex,
       random: Math.random,
-      preVote,
-      checkQuorum,
-      readMode,
-      maxEntriesPerAppend,
-      maxBytesPerAppend,
-      maxInflightAppends,
-      ...coreTicks(this.options)
+      ...coreOptions(this.options)
     })
     this._appliedIndex = this.core.log.applied
     this.reportedRole = 'follower'

@@ -158,7 +158,7 @@ export class RaftCore {
 
   constructor (init: CoreInit) {
     this.id = init.id
-    this.options = resolveOptions(init)
+    this.options = resolveCoreOptions(init)
     this.random = init.random
     this.lease = new LeaderLease(this.options.electionTicks)
     const state = init.state ?? {}
@@ -793,7 +793,7 @@ function describeKind (example: unknown): string {
 }
 
 /** Fills in defaults and rejects values the algorithm cannot work with. */
-function resolveOptions (init: CoreOptions): Required<CoreOptions> {
+export function resolveCoreOptions (init: CoreOptions): Required<CoreOptions> {
   const options: Required<CoreOptions> = { ...CORE_DEFAULTS }
   for (const key of Object.keys(CORE_DEFAULTS) as Array<keyof CoreOptions>) {
     const value = init[key]
