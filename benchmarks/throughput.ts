@@ -17,20 +17,11 @@
  * heartbeat), close to hashicorp/raft's defaults used by the anchor.
  */
 import { parseArgs } from 'node:util'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { identify } from '@libp2p/identify'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
-import { MemoryDatastore } from 'datastore-core/memory'
-import { createLibp2p } from 'libp2p'
-import { raft } from '../src/index.ts'
-import type { Raft, StateMachine } from '../src/index.ts'
-import type { Identify } from '@libp2p/identify'
-import type { Libp2p } from 'libp2p'
-
-type BenchNode = Libp2p<{ identify: Identify, raft: Raft }>
+import { createBenchNode } from './bench-node.ts'
+import type { BenchNode } from './bench-node.ts'
+import type { StateMachine } from '../src/index.ts'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -100,18 +91,9 @@ async function startCluster (): Promise<{ nodes: BenchNode[], electMs: number }>
   const keys = await Promise.all(Array.from({ length: nodeCount }, async () => generateKeyPair('Ed25519')))
   const ids = keys.map(key => peerIdFromPrivateKey(key))
   const start = performance.now()
-  const nodes = await Promise.all(keys.map(async privateKey => createLibp2p({
+  const nodes = await Promise.all(keys.map(async privateKey => createBenchNode({
     privateKey,
-    datastore: new MemoryDatastore(),
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionMonitor: { enabled: false },
-    services: {
-      identify: identify(),
-      raft: raft({ bootstrap: ids, stateMachine: new CountingStateMachine() })
-    }
+    raft: { bootstrap: ids, stateMachine: new CountingStateMachine() }
   })))
   for (const a of nodes) {
     for (const b of nodes) {

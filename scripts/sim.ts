@@ -1,6 +1,6 @@
 /**
  * Long simulation campaigns: `npm run sim -- --seeds 100000 [--scenario NAME] [--noisy | --calm]`,
- * or replay one run: `npm run sim -- --scenario NAME --seed N [--noisy]`.
+ * or replay one run: `npm run sim -- --scenario NAME --seed N --noisy|--calm`.
  * Prints progress every second and a summary; exits 1 if any run failed.
  */
 import { parseArgs } from 'node:util'
@@ -36,16 +36,19 @@ let done = 0
 let operations = 0
 let lastReport = started
 const failures: ScenarioFailure[] = []
-const perScenario = new Map<string, { runs: number, failed: number }>()
+const perScenario = new Map<string, { runs: number, failed: number, snapshots: number, installs: number }>()
 
 out(`${total} runs: ${scenarios.length} scenario(s) × ${seeds.length} seed(s) × ${modes.map(m => m ? 'noisy' : 'calm').join('+')}`)
 /** Runs one scenario once; returns false when it is time to stop (too many failures). */
 async function runOne (s: Scenario, seed: number, noisy: boolean): Promise<boolean> {
-  const tally = perScenario.get(s.name) ?? { runs: 0, failed: 0 }
+  const tally = perScenario.get(s.name) ?? { runs: 0, failed: 0, snapshots: 0, installs: 0 }
   perScenario.set(s.name, tally)
   tally.runs++
   try {
-    operations += (await runScenario(s, seed, { noisy })).operations
+    const summary = await runScenario(s, seed, { noisy })
+    operations += summary.operations
+    tally.snapshots += summary.snapshots
+    tally.installs += summary.installs
   } catch (err) {
     if (!(err instanceof ScenarioFailure)) {
       throw err
@@ -75,8 +78,10 @@ for (const { seed, s, noisy } of runs) {
 }
 
 out(`\n${done} runs in ${((Date.now() - started) / 1000).toFixed(1)} s, ${operations} client operations checked for linearizability`)
+const width = Math.max(...scenarios.map(s => s.name.length))
 for (const [name, tally] of perScenario) {
-  out(`  ${name.padEnd(22)} ${String(tally.runs).padStart(7)} runs  ${tally.failed > 0 ? `${tally.failed} FAILED` : 'ok'}`)
+  const snapshots = `${String(tally.snapshots).padStart(7)} snapshots ${String(tally.installs).padStart(6)} installs`
+  out(`  ${name.padEnd(width)} ${String(tally.runs).padStart(7)} runs ${snapshots}  ${tally.failed > 0 ? `${tally.failed} FAILED` : 'ok'}`)
 }
 out(failures.length === 0 ? 'all runs passed' : `${failures.length} run(s) failed; replay with the commands above`)
 process.exitCode = failures.length === 0 ? 0 : 1

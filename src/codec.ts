@@ -4,7 +4,8 @@
  */
 import { InvalidMessageError } from '@libp2p/interface'
 import { Entry as PbEntry, HardState as PbHardState, RaftMessage as PbMessage } from './pb/raft.ts'
-import type { Entry, HardState, Message } from './core/index.ts'
+import type { Entry, HardState, Message, SnapshotMeta } from './core/index.ts'
+import type { SnapshotMeta as PbSnapshotMeta } from './pb/raft.ts'
 
 const ENTRY_TYPES = {
   command: PbEntry.Type.COMMAND,
@@ -20,7 +21,8 @@ const MESSAGE_TYPES = {
   'heartbeat-request': PbMessage.Type.HEARTBEAT_REQUEST,
   'heartbeat-response': PbMessage.Type.HEARTBEAT_RESPONSE,
   'read-index-request': PbMessage.Type.READ_INDEX_REQUEST,
-  'read-index-response': PbMessage.Type.READ_INDEX_RESPONSE
+  'read-index-response': PbMessage.Type.READ_INDEX_RESPONSE,
+  'snapshot-request': PbMessage.Type.SNAPSHOT_REQUEST
 } as const
 
 const EMPTY = new Uint8Array(0)
@@ -67,8 +69,19 @@ export function decodeHardState (bytes: Uint8Array): HardState {
   return { term, vote, commit }
 }
 
+export function snapshotMetaToPb (meta: SnapshotMeta): PbSnapshotMeta {
+  return { index: meta.index, term: meta.term, config: meta.config }
+}
+
+export function snapshotMetaFromPb (pb: PbSnapshotMeta | undefined): SnapshotMeta {
+  if (pb === undefined) {
+    throw new InvalidMessageError('snapshot metadata is missing')
+  }
+  return { index: pb.index, term: pb.term, config: { voters: pb.config?.voters ?? [], learners: pb.config?.learners ?? [] } }
+}
+
 /** Decodes protobuf bytes, reporting any failure as an `InvalidMessageError`. */
-function decodeWith<T> (decode: (bytes: Uint8Array) => T, bytes: Uint8Array, what: string): T {
+export function decodeWith<T> (decode: (bytes: Uint8Array) => T, bytes: Uint8Array, what: string): T {
   try {
     return decode(bytes)
   } catch (err: any) {
@@ -112,6 +125,8 @@ export function messageToPb (m: Message): PbMessage {
       return { ...pb, context: m.context }
     case 'read-index-request':
       return { ...pb, context: m.id }
+    case 'snapshot-request':
+      return { ...pb, snapshot: snapshotMetaToPb(m.snapshot) }
     default:
       return { ...pb, context: m.id, index: m.index }
   }
@@ -137,6 +152,8 @@ export function messageFromPb (pb: PbMessage): Message {
       return { ...base, type: 'read-index-request', id: pb.context }
     case PbMessage.Type.READ_INDEX_RESPONSE:
       return { ...base, type: 'read-index-response', id: pb.context, index: pb.index }
+    case PbMessage.Type.SNAPSHOT_REQUEST:
+      return { ...base, type: 'snapshot-request', snapshot: snapshotMetaFromPb(pb.snapshot) }
     default:
       throw new InvalidMessageError(`unknown message type ${String(pb.type)}`)
   }

@@ -22,6 +22,19 @@ export const MAX_INBOUND_STREAMS = 4
 export const MAX_QUEUED_FRAMES = 4096
 /** How long opening a stream to a member may take. */
 export const DIAL_TIMEOUT = 5000
+/** Applied entries since the latest snapshot that trigger a new one. */
+export const SNAPSHOT_THRESHOLD = 8192
+/** Applied entries kept in the log behind a snapshot, so slightly slow followers catch up without one. */
+export const TRAILING_ENTRIES = 4096
+/** Bytes per snapshot chunk, in the datastore and on a snapshot stream. */
+export const SNAPSHOT_CHUNK_SIZE = 256 * 1024
+/** The protocol suffix of snapshot streams: `/libp2p-raft/<group>/snapshot/<version>`. */
+export const SNAPSHOT_PROTOCOL_SUFFIX = 'snapshot'
+/** A snapshot transfer may take this long plus the time its size needs at `SNAPSHOT_MIN_RATE`. */
+export const SNAPSHOT_TIMEOUT = 10_000
+/** The slowest transfer rate (bytes per second) a snapshot's timeout allows for. */
+export const SNAPSHOT_MIN_RATE = 1024 * 1024
+
 /** Applied results kept for forwarded commits whose answer arrives after the apply. */
 export const RECENT_RESULTS = 1024
 

@@ -105,3 +105,26 @@ export class NotAttachedError extends Error {
     this.name = 'NotAttachedError'
   }
 }
+
+/**
+ * Snapshot data does not match what its metadata promises (size, chunk
+ * count or SHA-256 checksum): it was cut short or corrupted, and is not used.
+ */
+export class InvalidSnapshotError extends Error {
+  static name = 'InvalidSnapshotError'
+
+  constructor (message = 'The snapshot data does not match its size or checksum') {
+    super(message)
+    this.name = 'InvalidSnapshotError'
+  }
+}
+
+/** Sending a snapshot to a member failed: it refused it, the stream broke, or the transfer took too long. */
+export class SnapshotTransferError extends Error {
+  static name = 'SnapshotTransferError'
+
+  constructor (message = 'The snapshot could not be sent') {
+    super(message)
+    this.name = 'SnapshotTransferError'
+  }
+}

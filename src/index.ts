@@ -37,9 +37,22 @@ export interface StateMachine {
    * applied one at a time, in log order.
    */
   apply(command: Uint8Array, entry: { index: number, term: number }): unknown
-  /** Serialises the whole current state (used for log compaction). */
+  /**
+   * Serialises the whole current state, for log compaction and for
+   * followers too far behind to catch up from the log. It is called between
+   * two applies (in log order), so it must capture exactly the state after
+   * the last applied command: copy it, or serialise it, before returning (a
+   * returned promise may finish later, but must resolve to that state). It
+   * must be complete (`restore` of it alone rebuilds the state) and
+   * deterministic in meaning: every member's snapshot at the same index
+   * restores to the same state.
+   */
   snapshot(): Uint8Array | Promise<Uint8Array>
-  /** Replaces the whole state with a snapshot's. */
+  /**
+   * Replaces the whole state with a snapshot's (one this node or another
+   * member took). Called at start when a snapshot is stored, and when the
+   * leader sends one; commands after the snapshot's index are applied next.
+   */
   restore(snapshot: Uint8Array): void | Promise<void>
 }
 
@@ -173,6 +186,24 @@ export interface RaftInit {
   maxQueuedFrames?: number
 
   /**
+   * Take a snapshot of the state machine, and compact the log behind it,
+   * once this many entries were applied since the previous snapshot. Bounds
+   * the log in memory and in the datastore, and how much a restart replays.
+   *
+   * @default 8192
+   */
+  snapshotThreshold?: number
+
+  /**
+   * Applied entries kept in the log behind a snapshot when compacting, so a
+   * follower that is only a little behind catches up from the log rather
+   * than with a whole snapshot. `0` keeps none.
+   *
+   * @default 4096
+   */
+  trailingEntries?: number
+
+  /**
    * Prefix of every datastore key this service writes.
    *
    * @default '/raft'
@@ -208,6 +239,12 @@ export interface RaftEvents {
   'raft:apply': CustomEvent<{ index: number, term: number, command: Uint8Array, result: unknown }>
   /** The configuration this node follows changed (it takes effect when appended). */
   'raft:membership': CustomEvent<{ voters: PeerId[], learners: PeerId[], index: number }>
+  /**
+   * A new snapshot is this node's latest, durable, and the log before it
+   * compacted: taken here (`installed: false`), or received from the leader
+   * and restored (`installed: true`).
+   */
+  'raft:snapshot': CustomEvent<{ index: number, term: number, installed: boolean }>
 }
 
 /** A snapshot of the node's Raft state, for monitoring. */
@@ -223,10 +260,14 @@ export interface RaftStatus {
   appliedIndex: number
   /** Index of the last entry in this node's log */
   lastIndex: number
+  /** The last entry this node's latest snapshot covers (0: none yet) */
+  snapshotIndex: number
+  /** The first entry still in this node's log (earlier ones are compacted into the snapshot) */
+  firstIndex: number
   voters: PeerId[]
   learners: PeerId[]
   /** On the leader: how far each follower's log matches */
-  followers?: Array<{ peerId: PeerId, match: number, next: number, state: 'probe' | 'replicate' }>
+  followers?: Array<{ peerId: PeerId, match: number, next: number, state: 'probe' | 'replicate' | 'snapshot' }>
 }
 
 /** The result of a committed command. */
@@ -277,6 +318,14 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
   /** Resolves with the leader once one is known (at most `commitTimeout` without a signal). */
   waitForLeader(options?: AbortOptions): Promise<PeerId>
 
+  /**
+   * Takes a snapshot of everything applied so far (unless the latest one
+   * already covers it), compacts the log behind it and resolves once it is
+   * durable, with the last entry it covers. Snapshots are also taken
+   * automatically (see `snapshotThreshold`).
+   */
+  snapshot(options?: AbortOptions): Promise<{ index: number, term: number }>
+
   status(): RaftStatus
 }
 
@@ -289,5 +338,5 @@ export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft
 
 export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
 export type * from './core/index.ts'
-export { CommitTimeoutError, InvalidParametersError, NoLeaderError, NotCommittedError, NotLeaderError } from './errors.ts'
+export { CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, NoLeaderError, NotCommittedError, NotLeaderError, SnapshotTransferError } from './errors.ts'
 export * from './consensus/index.ts'

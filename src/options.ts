@@ -34,14 +34,19 @@ export function resolveOptions (init: RaftInit): RaftOptions {
     maxMessageSize: init.maxMessageSize ?? c.MAX_MESSAGE_SIZE,
     maxInboundStreams: init.maxInboundStreams ?? c.MAX_INBOUND_STREAMS,
     maxQueuedFrames: init.maxQueuedFrames ?? c.MAX_QUEUED_FRAMES,
+    snapshotThreshold: init.snapshotThreshold ?? c.SNAPSHOT_THRESHOLD,
+    trailingEntries: init.trailingEntries ?? c.TRAILING_ENTRIES,
     datastorePrefix: init.datastorePrefix ?? c.DATASTORE_PREFIX
   }
-  const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames'] as const
+  const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames', 'snapshotThreshold'] as const
   for (const key of counts) {
     const value = options[key]
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
       throw new InvalidParametersError(`${key} must be a positive integer, got ${String(value)}`)
     }
+  }
+  if (typeof options.trailingEntries !== 'number' || !Number.isInteger(options.trailingEntries) || options.trailingEntries < 0) {
+    throw new InvalidParametersError(`trailingEntries must be a non-negative integer, got ${String(options.trailingEntries)}`)
   }
   if (typeof options.group !== 'string' || !/^[\w.-]+$/.test(options.group)) {
     throw new InvalidParametersError(`group must be a non-empty string of letters, digits, '.', '_' or '-', got ${String(options.group)}`)

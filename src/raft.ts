@@ -1,19 +1,21 @@
-import { NotStartedError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { NotStartedError, TimeoutError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Key } from 'interface-datastore'
 import { parseBootstrap } from './bootstrap.ts'
 import { messageFromPb, messageToPb } from './codec.ts'
-import { DIAL_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, RECENT_RESULTS } from './constants.ts'
+import { DIAL_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, RECENT_RESULTS, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from './constants.ts'
 import { RaftCore, bootstrapState } from './core/index.ts'
 import { Deadline } from './deadline.ts'
 import { CommitTimeoutError, InvalidParametersError, NoLeaderError, NotCommittedError } from './errors.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { MemberAddresses } from './member-addresses.ts'
 import { RaftNetwork } from './network/raft-network.ts'
+import { SnapshotTransfer } from './network/snapshot-transfer.ts'
 import { coreOptions, resolveOptions } from './options.ts'
+import { Snapshots } from './snapshots.ts'
 import { RaftStorage } from './storage/raft-storage.ts'
 import type { BootstrapMember } from './bootstrap.ts'
-import type { Entry, HardState, Message, Notification } from './core/index.ts'
+import type { Entry, HardState, Message, Notification, SnapshotMeta } from './core/index.ts'
 import type { CommitResult, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftStatus } from './index.ts'
 import type { RaftOptions } from './options.ts'
 import type { ProposeRequest, ProposeResponse, Frame } from './pb/raft.ts'
@@ -51,8 +53,10 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private readonly storage: RaftStorage
   private readonly addresses: MemberAddresses
   private readonly network: RaftNetwork
+  private readonly transfer: SnapshotTransfer
 
   private core: RaftCore | undefined
+  private snapshots: Snapshots | undefined
   private running = false
   /** Deadlines of the calls in flight */
   private readonly deadlines = new Set<Deadline>()
@@ -98,6 +102,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         commit_index: this.commitIndex,
         applied_index: this._appliedIndex,
         last_index: this.core?.log.lastIndex() ?? 0,
+        snapshot_index: this.core?.snapshot.index ?? 0,
         is_leader: this.role === 'leader' ? 1 : 0
       })
     })
@@ -108,6 +113,15 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       maxInboundStreams: this.options.maxInboundStreams,
       dialTimeout: DIAL_TIMEOUT
     }, (from, frame) => { this.onFrame(from, frame) })
+    this.transfer = new SnapshotTransfer(components, {
+      protocol: `${PROTOCOL_PREFIX}/${this.options.group}/${SNAPSHOT_PROTOCOL_SUFFIX}/${PROTOCOL_VERSION}`,
+      maxChunkSize: SNAPSHOT_CHUNK_SIZE,
+      timeout: SNAPSHOT_TIMEOUT,
+      minBytesPerSecond: SNAPSHOT_MIN_RATE
+    }, async (from, offer) => {
+      this.assertRunning()
+      return this.liveSnapshots().onOffer(from, offer)
+    })
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -132,6 +146,12 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       }
     }
     this.written = state.hardState
+    const snapshots = this.createSnapshots()
+    const restored = await snapshots.restoreStored(this._appliedIndex)
+    if (restored !== undefined) {
+      this.restored(restored)
+    }
+    this.snapshots = snapshots
     this.core = new RaftCore({
       id: this.self,
       state,
@@ -145,6 +165,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.failure = undefined
     await this.addresses.restore(this.otherMembers())
     await this.network.start()
+    await this.transfer.start()
     this.components.events.addEventListener('peer:identify', this.onIdentify)
     this.components.events.addEventListener('peer:reconnect-failure', this.onReconnectFailure)
     this.components.events.addEventListener('peer:connect', this.onConnect)
@@ -168,7 +189,9 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       deadline.expire()
     }
     await this.network.stop()
+    await this.transfer.stop()
     await this.processing
+    await this.snapshots?.stop()
     this.log('stopped')
   }
 
@@ -213,6 +236,8 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       commitIndex: this.commitIndex,
       appliedIndex: this._appliedIndex,
       lastIndex: core?.log.lastIndex() ?? 0,
+      snapshotIndex: core?.snapshot.index ?? 0,
+      firstIndex: core?.log.firstIndex() ?? 1,
       ...this.members()
     }
     if (core?.role === 'leader') {
@@ -291,6 +316,23 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       const index = this.commitIndex
       await this.appliedUpTo(index, deadline)
       return { index }
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  async snapshot (options: AbortOptions = {}): Promise<{ index: number, term: number }> {
+    this.assertRunning()
+    const deadline = this.deadline(options)
+    try {
+      const index = this._appliedIndex
+      // What storage holds: a snapshot the core received may not be installed yet.
+      let meta: SnapshotMeta | { index: number, term: number } = this.storage.snapshot?.meta ?? { index: 0, term: 0 }
+      if (meta.index < index) {
+        const snapshots = this.liveSnapshots()
+        meta = await deadline.wait<SnapshotMeta>(() => new TimeoutError(`No snapshot up to index ${index} was durable before the deadline`), (resolve, reject) => snapshots.addWaiter({ index, resolve, reject }))
+      }
+      return { index: meta.index, term: meta.term }
     } finally {
       this.release(deadline)
     }
@@ -375,8 +417,12 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     if (index <= this._appliedIndex) {
       const applied = this.recentResults.get(index)
       if (applied === undefined) {
-        // Applied too long ago to remember its result; the log still tells whether it was ours.
-        if (this.core?.log.term(index) === term) {
+        // Applied too long ago to remember its result; the log may still tell whether it was ours.
+        const logTerm = this.core?.log.term(index)
+        if (logTerm === undefined) {
+          throw new CommitTimeoutError(index, term, `The entry at index ${index} was compacted into a snapshot before its outcome could be read; it is unknown`)
+        }
+        if (logTerm === term) {
           return { index, term, result: undefined }
         }
         throw new NotCommittedError(index, term)
@@ -440,7 +486,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       if (this.processing === undefined && this.running) {
         this.processing = this.process().finally(() => {
           this.processing = undefined
-          if (this.core?.hasReady() === true) {
+          if (this.core?.hasReady() === true || this.snapshots?.due() === true) {
             this.schedule()
           }
         })
@@ -450,10 +496,21 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   private async process (): Promise<void> {
     const core = this.liveCore()
+    const snapshots = this.liveSnapshots()
     try {
-      while (this.running && core.hasReady()) {
+      while (this.running && (core.hasReady() || snapshots.due())) {
+        if (snapshots.due()) {
+          // Between batches, the state machine holds exactly what was applied.
+          snapshots.take()
+        }
+        if (!core.hasReady()) {
+          continue
+        }
         const ready = core.ready()
         this.sendAll(ready.messages)
+        if (ready.snapshot !== undefined) {
+          await snapshots.install(ready.snapshot)
+        }
         if (this.mustWrite(ready.hardState, ready.entries)) {
           await this.storage.write(ready.hardState, ready.entries)
           this.written = ready.hardState ?? this.written
@@ -490,7 +547,11 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   private sendAll (messages: Message[]): void {
     for (const m of messages) {
-      this.network.send(m.to, { message: messageToPb(m) })
+      if (m.type === 'snapshot-request') {
+        this.liveSnapshots().send(m)
+      } else {
+        this.network.send(m.to, { message: messageToPb(m) })
+      }
     }
   }
 
@@ -527,12 +588,54 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         this.safeDispatchEvent('raft:apply', { detail: { index: entry.index, term: entry.term, command: entry.data, result: applied.result } })
       }
     }
+    this.settleApplyWaiters()
+  }
+
+  private settleApplyWaiters (): void {
     for (const waiter of this.applyWaiters) {
       if (waiter.index <= this._appliedIndex) {
         this.applyWaiters.delete(waiter)
         waiter.resolve()
       }
     }
+  }
+
+  /**
+   * The state machine now holds a snapshot's state. Commands waiting for an
+   * entry the snapshot covers cannot learn whether that entry was theirs.
+   */
+  private restored (snapshot: SnapshotMeta): void {
+    this._appliedIndex = snapshot.index
+    this.recentResults.clear()
+    for (const [index, waiters] of this.waiters) {
+      if (index <= snapshot.index) {
+        this.waiters.delete(index)
+        for (const waiter of waiters) {
+          waiter.reject(new CommitTimeoutError(index, waiter.term, `The entry at index ${index} arrived inside a snapshot; whether it was this command is unknown`))
+        }
+      }
+    }
+    this.settleApplyWaiters()
+  }
+
+  private createSnapshots (): Snapshots {
+    return new Snapshots({
+      log: this.log,
+      storage: this.storage,
+      stateMachine: this.options.stateMachine,
+      transfer: this.transfer,
+      self: this.self,
+      snapshotThreshold: this.options.snapshotThreshold,
+      trailingEntries: this.options.trailingEntries,
+      core: () => this.liveCore(),
+      isMember: (id) => this.isMember(id),
+      peerId: (id) => this.peerId(id),
+      schedule: () => { this.schedule() },
+      restored: (snapshot) => { this.restored(snapshot) },
+      snapshotted: (snapshot, installed) => {
+        this.safeDispatchEvent('raft:snapshot', { detail: { index: snapshot.index, term: snapshot.term, installed } })
+      }
+    })
   }
 
   private notify (notifications: Notification[]): void {
@@ -547,6 +650,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       } else if (n.type === 'leader') {
         this.log('leader is %s at term %d', n.leader ?? 'unknown', n.term)
         this.abandonForwards(n.leader)
+        this.snapshots?.leaderChanged()
         // Reads asked of the previous leader were dropped with its office: ask again now.
         for (const waiter of [...this.readWaiters.values()]) {
           waiter.settle(undefined)
@@ -586,6 +690,11 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       }
       if (m.from !== sender || m.to !== this.self) {
         this.log('dropping a message from %p that claims to be from %s to %s', from, m.from, m.to)
+        return
+      }
+      if (m.type === 'snapshot-request') {
+        // Only valid with its data, on a snapshot stream.
+        this.log('dropping a snapshot request from %p that came without its data', from)
         return
       }
       this.liveCore().step(m)
@@ -680,6 +789,13 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       this.peerIds.set(id, peerId)
     }
     return peerId
+  }
+
+  private liveSnapshots (): Snapshots {
+    if (this.snapshots === undefined) {
+      throw new NotStartedError('libp2p-raft has not been started')
+    }
+    return this.snapshots
   }
 
   private liveCore (): RaftCore {

@@ -55,6 +55,8 @@ describe('options: resolveOptions', () => {
       maxMessageSize: 20 + 64 * 1024,
       maxInboundStreams: 1,
       maxQueuedFrames: 1,
+      snapshotThreshold: 1,
+      trailingEntries: 0,
       datastorePrefix: '/x/y'
     }
     const bootstrap = ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN']
@@ -68,7 +70,7 @@ describe('options: resolveOptions', () => {
 
   describe('rejects', () => {
     const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxEntriesPerAppend', 'maxBytesPerAppend',
-      'maxInflightAppends', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames'] as const
+      'maxInflightAppends', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames', 'snapshotThreshold'] as const
     const bad: Array<[string, unknown]> = [
       ['a non-integer', 1.5],
       ['zero', 0],
@@ -85,6 +87,16 @@ describe('options: resolveOptions', () => {
         })
       }
     }
+
+    for (const [what, value] of bad.filter(([what]) => what !== 'zero')) {
+      it(`trailingEntries as ${what}`, () => {
+        expectInvalid({ trailingEntries: value })
+      })
+    }
+
+    it('accepts trailingEntries of zero (keep no entries behind a snapshot)', () => {
+      expect(resolveOptions({ trailingEntries: 0 }).trailingEntries).to.equal(0)
+    })
 
     for (const key of ['preVote', 'checkQuorum'] as const) {
       it(`${key} that is not a boolean`, () => {

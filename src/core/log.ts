@@ -1,38 +1,47 @@
 import type { ConfigEntry, Entry, SnapshotMeta } from './types.ts'
 
 /**
- * The replicated log as one node sees it: the entries after its latest
- * snapshot, plus three cursors.
+ * The replicated log as one node sees it: the entries after the last one
+ * compacted away (into a snapshot), plus three cursors.
  *
  * - `committed`: highest index known to be committed.
- * - `applied`: highest index handed to the shell to apply.
+ * - `applied`: highest index handed to the shell to apply (or restored from a snapshot).
  * - `stable`: highest index known to be durably written.
  *
  * Entries from `unstable` on have not yet been handed to the shell to write.
  */
 export class RaftLog {
   private entries: Entry[] = []
-  private snapshotIndex: number
-  private snapshotTerm: number
+  /** The last entry compacted away: the log starts right after it, and only its term is kept */
+  private compactedIndex: number
+  private compactedTerm: number
   committed: number
   applied: number
   stable: number
   private unstable: number
 
   /**
-   * `applied` is how far the state machine already is (entries up to it are
-   * committed, whatever the stored commit index says, and are not handed out
-   * again).
+   * Starts from a snapshot and the stored entries. The entries start right
+   * after the snapshot, or at or before it when compaction kept some behind
+   * it; then the first one only marks where the log starts (its term is all
+   * that is kept of it). The snapshot's entries count as committed and
+   * applied; so does everything up to `applied`, how far the state machine
+   * already is (it kept its state across a restart).
    */
   constructor (snapshot: Pick<SnapshotMeta, 'index' | 'term'>, entries: Entry[], committed: number, applied = 0) {
-    this.snapshotIndex = snapshot.index
-    this.snapshotTerm = snapshot.term
-    for (const [i, entry] of entries.entries()) {
-      if (entry.index !== snapshot.index + 1 + i) {
-        throw new Error(`log entries are not contiguous after the snapshot at ${snapshot.index}: found ${entry.index} at position ${i}`)
+    const start = entries[0] !== undefined && entries[0].index <= snapshot.index ? entries[0] : snapshot
+    this.compactedIndex = start.index
+    this.compactedTerm = start.term
+    const kept = start === snapshot ? entries : entries.slice(1)
+    for (const [i, entry] of kept.entries()) {
+      if (entry.index !== start.index + 1 + i) {
+        throw new Error(`log entries are not contiguous after ${start.index}: found ${entry.index} at position ${i}`)
       }
     }
-    this.entries = [...entries]
+    this.entries = [...kept]
+    if (!this.matchTerm(snapshot.index, snapshot.term)) {
+      throw new Error(`the stored log disagrees with the snapshot at ${snapshot.index}`)
+    }
     this.stable = this.lastIndex()
     this.unstable = this.stable + 1
     this.committed = Math.min(Math.max(committed, applied, snapshot.index), this.lastIndex())
@@ -40,11 +49,11 @@ export class RaftLog {
   }
 
   firstIndex (): number {
-    return this.snapshotIndex + 1
+    return this.compactedIndex + 1
   }
 
   lastIndex (): number {
-    return this.snapshotIndex + this.entries.length
+    return this.compactedIndex + this.entries.length
   }
 
   lastTerm (): number {
@@ -53,17 +62,17 @@ export class RaftLog {
 
   /** The term of the entry at `index`, or `undefined` when it is compacted away or not there yet. */
   term (index: number): number | undefined {
-    if (index === this.snapshotIndex) {
-      return this.snapshotTerm
+    if (index === this.compactedIndex) {
+      return this.compactedTerm
     }
     return this.entry(index)?.term
   }
 
   entry (index: number): Entry | undefined {
-    if (index <= this.snapshotIndex) {
+    if (index <= this.compactedIndex) {
       return undefined
     }
-    return this.entries[index - this.snapshotIndex - 1]
+    return this.entries[index - this.compactedIndex - 1]
   }
 
   matchTerm (index: number, term: number): boolean {
@@ -111,7 +120,7 @@ export class RaftLog {
 
   private truncateAndAppend (entries: Entry[]): void {
     const from = entries[0].index
-    this.entries.length = from - this.snapshotIndex - 1
+    this.entries.length = from - this.compactedIndex - 1
     this.entries.push(...entries)
     this.unstable = Math.min(this.unstable, from)
     this.stable = Math.min(this.stable, from - 1)
@@ -124,7 +133,7 @@ export class RaftLog {
    */
   findConflictByTerm (index: number, term: number): number {
     let i = Math.min(index, this.lastIndex())
-    while (i > this.snapshotIndex) {
+    while (i > this.compactedIndex) {
       const t = this.term(i)
       if (t !== undefined && t <= term) {
         break
@@ -169,7 +178,7 @@ export class RaftLog {
 
   /** Hands the entries not yet given to the shell for writing. */
   takeUnstable (): Entry[] {
-    const out = this.entries.slice(this.unstable - this.snapshotIndex - 1)
+    const out = this.entries.slice(this.unstable - this.compactedIndex - 1)
     this.unstable = this.lastIndex() + 1
     return out
   }
@@ -194,14 +203,40 @@ export class RaftLog {
     if (to <= this.applied) {
       return []
     }
-    const out = this.entries.slice(this.applied - this.snapshotIndex, to - this.snapshotIndex)
+    const out = this.entries.slice(this.applied - this.compactedIndex, to - this.compactedIndex)
     this.applied = to
     return out
   }
 
-  /** The latest configuration entry in the log (after the snapshot), if any. */
-  lastConfigEntry (): ConfigEntry | undefined {
-    for (let i = this.entries.length - 1; i >= 0; i--) {
+  /**
+   * Drops the entries up to `index`, which a durable snapshot covers. Only
+   * applied entries qualify, and those were written before they were applied.
+   */
+  compact (index: number): void {
+    const term = this.term(index)
+    if (index > this.applied || term === undefined) {
+      throw new Error(`cannot compact the log to ${index}: applied ${this.applied}, log starts after ${this.compactedIndex}`)
+    }
+    this.entries = this.entries.slice(index - this.compactedIndex)
+    this.compactedIndex = index
+    this.compactedTerm = term
+    this.stable = Math.max(this.stable, index)
+  }
+
+  /** Replaces the whole log with a snapshot received from the leader: it ends there, committed and applied. */
+  restore (snapshot: Pick<SnapshotMeta, 'index' | 'term'>): void {
+    this.entries = []
+    this.compactedIndex = snapshot.index
+    this.compactedTerm = snapshot.term
+    this.committed = snapshot.index
+    this.applied = snapshot.index
+    this.stable = snapshot.index
+    this.unstable = snapshot.index + 1
+  }
+
+  /** The latest configuration entry in the log at or before `upTo`, if any. */
+  lastConfigEntry (upTo = this.lastIndex()): ConfigEntry | undefined {
+    for (let i = upTo - this.compactedIndex - 1; i >= 0; i--) {
       const entry = this.entries[i]
       if (entry.type === 'config') {
         return entry

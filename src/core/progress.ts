@@ -7,9 +7,11 @@ import { Inflights } from './inflights.ts'
  * request at a time and waits for the answer (or a heartbeat response)
  * before sending the next. In `replicate` the follower is in step: the
  * leader streams entries as soon as they exist, optimistically advancing
- * `next`, up to a window of in-flight requests.
+ * `next`, up to a window of in-flight requests. In `snapshot` the entries
+ * the follower needs are compacted away: the leader's shell is sending it a
+ * snapshot, and nothing else is sent until that ends.
  */
-export type ProgressState = 'probe' | 'replicate'
+export type ProgressState = 'probe' | 'replicate' | 'snapshot'
 
 export class Progress {
   /** Highest index known to be in the follower's log */
@@ -19,6 +21,8 @@ export class Progress {
   state: ProgressState = 'probe'
   /** In `probe`: a request is outstanding */
   probeSent = false
+  /** In `snapshot`: the index of the snapshot being sent */
+  pendingSnapshot = 0
   /** Heard from since the last check-quorum round */
   recentActive = false
   readonly inflights: Inflights
@@ -41,9 +45,31 @@ export class Progress {
     this.inflights.reset()
   }
 
+  becomeSnapshot (index: number): void {
+    this.state = 'snapshot'
+    this.pendingSnapshot = index
+    this.inflights.reset()
+  }
+
+  /**
+   * The snapshot transfer ended. Probe from after it if it arrived (else
+   * from the match index, which sends a new one), but only once the
+   * follower has answered a heartbeat: it may still be busy, or down.
+   */
+  snapshotEnded (delivered: boolean): void {
+    const after = delivered ? this.pendingSnapshot + 1 : 0
+    this.becomeProbe()
+    this.next = Math.max(this.next, after)
+    this.probeSent = true
+  }
+
   /** Whether the leader must hold back new requests to this follower. */
   isPaused (): boolean {
-    return this.state === 'probe' ? this.probeSent : this.inflights.full()
+    switch (this.state) {
+      case 'probe': return this.probeSent
+      case 'replicate': return this.inflights.full()
+      default: return true
+    }
   }
 
   /** Records a request carrying `count` entries up to `lastIndex`. */
@@ -75,6 +101,10 @@ export class Progress {
    * rejection (of a request the leader has already moved past).
    */
   maybeDecrTo (rejected: number, hint: number): boolean {
+    if (this.state === 'snapshot') {
+      // Answers to requests sent before the snapshot: it supersedes them.
+      return false
+    }
     if (this.state === 'replicate') {
       if (rejected <= this.match) {
         return false

@@ -5,7 +5,7 @@ import { Progress } from './progress.ts'
 import { quorumIndex, voteOutcome } from './quorum.ts'
 import { ReadIndexTracker } from './read-index.ts'
 import type { ConfirmedRead } from './read-index.ts'
-import type { AppendRequest, AppendResponse, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, VoteRequest, VoteResponse } from './types.ts'
+import type { AppendRequest, AppendResponse, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, SnapshotRequest, VoteRequest, VoteResponse } from './types.ts'
 
 /** Tuning of the core, in ticks and counts. */
 export interface CoreOptions {
@@ -71,8 +71,13 @@ export interface CoreOptions {
 /** What a node recovered from durable storage (all empty for a new node). */
 export interface CoreState {
   hardState?: HardState
-  /** The stored entries, contiguous, starting right after the snapshot */
+  /**
+   * The stored entries, contiguous, starting right after the snapshot, or at
+   * or before it when compaction kept entries behind it (the first one then
+   * only marks where the log starts)
+   */
   entries?: Entry[]
+  /** The latest durable snapshot; the state machine holds its state */
   snapshot?: SnapshotMeta
 }
 
@@ -135,7 +140,14 @@ export class RaftCore {
   private _config: Configuration
   /** The log entry the configuration comes from (undefined: from the snapshot) */
   private configEntry: ConfigEntry | undefined
-  private readonly snapshotConfig: SnapshotMeta
+  /**
+   * The latest snapshot: what a follower without the compacted entries is
+   * sent, and the configuration in force when the log holds no
+   * configuration entry
+   */
+  private _snapshot: SnapshotMeta
+  /** A snapshot received from the leader that the shell has yet to install */
+  private snapshotToInstall: SnapshotMeta | undefined
 
   private electionElapsed = 0
   private heartbeatElapsed = 0
@@ -162,14 +174,14 @@ export class RaftCore {
     this.random = init.random
     this.lease = new LeaderLease(this.options.electionTicks)
     const state = init.state ?? {}
-    this.snapshotConfig = state.snapshot ?? { index: 0, term: 0, config: { voters: [], learners: [] } }
+    this._snapshot = state.snapshot ?? { index: 0, term: 0, config: { voters: [], learners: [] } }
     const hardState = state.hardState ?? { term: 0, commit: 0 }
-    this.log = new RaftLog(this.snapshotConfig, state.entries ?? [], hardState.commit, init.applied)
+    this.log = new RaftLog(this._snapshot, state.entries ?? [], hardState.commit, init.applied)
     this._term = hardState.term
     this._vote = hardState.vote
     this.persisted = { ...hardState }
     this.configEntry = this.log.lastConfigEntry()
-    this._config = this.configEntry?.config ?? this.snapshotConfig.config
+    this._config = this.configEntry?.config ?? this._snapshot.config
     this.reported = { role: this._role, leader: undefined }
     this.resetElectionTimeout()
   }
@@ -180,6 +192,10 @@ export class RaftCore {
   get leader (): NodeId | undefined { return this._leader }
   get config (): Configuration { return this._config }
   get commitIndex (): number { return this.log.committed }
+  /** The latest snapshot this node has taken or received */
+  get snapshot (): SnapshotMeta { return this._snapshot }
+  /** A snapshot received from the leader that this core took and the shell has yet to install */
+  get pendingInstall (): SnapshotMeta | undefined { return this.snapshotToInstall }
 
   /** The leader's view of a follower's replication, for status reports. */
   progressOf (id: NodeId): Readonly<Progress> | undefined {
@@ -256,6 +272,57 @@ export class RaftCore {
     return true
   }
 
+  // ---- snapshots ----------------------------------------------------------
+
+  /**
+   * What a snapshot of the state machine taken now covers: the last applied
+   * entry and the configuration in force at it. Take the state machine's
+   * snapshot before applying anything newer.
+   */
+  snapshotMeta (): SnapshotMeta {
+    const index = this.log.applied
+    const term = this.log.term(index)
+    if (term === undefined) {
+      throw new Error(`entry ${index} is no longer in the log`)
+    }
+    const config = index === this._snapshot.index ? this._snapshot.config : (this.log.lastConfigEntry(index)?.config ?? this._snapshot.config)
+    return { index, term, config }
+  }
+
+  /**
+   * A snapshot is durable: remember it, and drop the log up to
+   * `trailingEntries` entries behind it (they let followers that are only a
+   * little behind catch up without a snapshot). Entries after a snapshot
+   * still being sent to a follower stay: it will need them next, and a
+   * follower slower than the snapshots would otherwise never catch up.
+   * Returns the index before which stored entries can be deleted: where the
+   * log now starts, but not past this snapshot (the log may already start
+   * after a received snapshot the shell has yet to install).
+   */
+  snapshotPersisted (snapshot: SnapshotMeta, trailingEntries: number): number {
+    if (snapshot.index > this._snapshot.index) {
+      this._snapshot = snapshot
+    }
+    let compactTo = Math.min(this._snapshot.index - trailingEntries, this.log.applied)
+    for (const pr of this.progress.values()) {
+      if (pr.state === 'snapshot') {
+        compactTo = Math.min(compactTo, pr.pendingSnapshot)
+      }
+    }
+    if (compactTo > this.log.firstIndex() - 1) {
+      this.log.compact(compactTo)
+    }
+    return Math.min(this.log.firstIndex() - 1, snapshot.index + 1)
+  }
+
+  /** The shell's transfer of a snapshot to `to` ended, delivered or not. */
+  snapshotSent (to: NodeId, delivered: boolean): void {
+    const pr = this.progress.get(to)
+    if (this._role === 'leader' && pr?.state === 'snapshot') {
+      pr.snapshotEnded(delivered)
+    }
+  }
+
   /** Handles a message from a peer. */
   step (m: Message): void {
     if (m.to !== this.id || m.from === this.id || !this.stepTerm(m)) {
@@ -286,11 +353,11 @@ export class RaftCore {
       const keepsTerm = (m.type === 'vote-request' && m.preVote) ||
         (m.type === 'vote-response' && m.preVote && m.granted)
       if (!keepsTerm) {
-        const fromLeader = m.type === 'append-request' || m.type === 'heartbeat-request'
+        const fromLeader = m.type === 'append-request' || m.type === 'heartbeat-request' || m.type === 'snapshot-request'
         this.becomeFollower(m.term, fromLeader ? m.from : undefined)
       }
     } else if (m.term < this._term) {
-      if (m.type === 'append-request' || m.type === 'heartbeat-request') {
+      if (m.type === 'append-request' || m.type === 'heartbeat-request' || m.type === 'snapshot-request') {
         // Tell a deposed leader about the newer term, so it steps down even
         // if pre-vote keeps the rest of the cluster from contacting it.
         this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term, context: 0 })
@@ -368,7 +435,7 @@ export class RaftCore {
   }
 
   private stepCandidate (m: Message): void {
-    if (m.type === 'append-request' || m.type === 'heartbeat-request') {
+    if (m.type === 'append-request' || m.type === 'heartbeat-request' || m.type === 'snapshot-request') {
       // Someone won this term.
       this.becomeFollower(this._term, m.from)
       this.stepFollower(m)
@@ -461,9 +528,12 @@ export class RaftCore {
       return
     }
     this.configEntry = entry
-    const config = entry?.config ?? this.snapshotConfig.config
+    this.useConfig(entry?.config ?? this._snapshot.config, entry?.index ?? this._snapshot.index)
+  }
+
+  private useConfig (config: Configuration, index: number): void {
     this._config = config
-    this.notifications.push({ type: 'config', config, index: entry?.index ?? this.snapshotConfig.index })
+    this.notifications.push({ type: 'config', config, index })
     if (this._role === 'leader') {
       for (const id of this.peers()) {
         if (!this.progress.has(id)) {
@@ -532,9 +602,9 @@ export class RaftCore {
     if (!pr.maybeUpdate(m.index) && !agreed) {
       return
     }
-    if (pr.state === 'probe') {
+    if (pr.state === 'probe' || (pr.state === 'snapshot' && pr.match >= this.log.firstIndex() - 1)) {
       pr.becomeReplicate()
-    } else {
+    } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(m.index)
     }
     if (this.maybeCommit()) {
@@ -560,7 +630,7 @@ export class RaftCore {
     const prevIndex = pr.next - 1
     const prevTerm = this.log.term(prevIndex)
     if (prevTerm === undefined) {
-      throw new Error(`entry ${prevIndex} for ${to} is no longer in the log`)
+      return this.sendSnapshot(to, pr)
     }
     const request: AppendRequest = {
       type: 'append-request',
@@ -574,6 +644,21 @@ export class RaftCore {
     }
     this.send(request)
     pr.sent(entries.length, prevIndex + entries.length)
+    return true
+  }
+
+  /**
+   * The follower needs entries compacted away: send the latest snapshot
+   * instead, unless the follower has not been heard from lately (a node
+   * that is down gets no transfer started).
+   */
+  private sendSnapshot (to: NodeId, pr: Progress): boolean {
+    if (!pr.recentActive) {
+      return false
+    }
+    const request: SnapshotRequest = { type: 'snapshot-request', from: this.id, to, term: this._term, snapshot: this._snapshot }
+    this.send(request)
+    pr.becomeSnapshot(this._snapshot.index)
     return true
   }
 
@@ -659,13 +744,15 @@ export class RaftCore {
       this.readStates.push({ id: m.id, index: m.index })
       return
     }
-    if (m.type !== 'append-request' && m.type !== 'heartbeat-request') {
+    if (m.type !== 'append-request' && m.type !== 'heartbeat-request' && m.type !== 'snapshot-request') {
       return
     }
     this.electionElapsed = 0
     this._leader = m.from
     if (m.type === 'append-request') {
       this.handleAppend(m)
+    } else if (m.type === 'snapshot-request') {
+      this.handleSnapshot(m)
     } else {
       this.log.commitTo(m.commit)
       this.send({ type: 'heartbeat-response', from: this.id, to: m.from, term: this._term, context: m.context })
@@ -686,6 +773,28 @@ export class RaftCore {
     }
     const hintIndex = this.log.findConflictByTerm(Math.min(m.prevIndex, this.log.lastIndex()), m.prevTerm)
     this.send({ ...reply, success: false, index: m.prevIndex, hintIndex, hintTerm: this.log.term(hintIndex) ?? 0 })
+  }
+
+  /**
+   * InstallSnapshot on a follower (its data has arrived). A snapshot of
+   * committed entries is stale; one whose last entry this log already holds
+   * only moves the commit index, and the log's suffix stays; any other
+   * replaces the whole log and the state machine's state.
+   */
+  private handleSnapshot (m: SnapshotRequest): void {
+    const { snapshot } = m
+    if (snapshot.index > this.log.committed) {
+      if (this.log.matchTerm(snapshot.index, snapshot.term)) {
+        this.log.commitTo(snapshot.index)
+      } else {
+        this.log.restore(snapshot)
+        this._snapshot = snapshot
+        this.snapshotToInstall = snapshot
+        this.configEntry = undefined
+        this.useConfig(snapshot.config, snapshot.index)
+      }
+    }
+    this.send({ type: 'append-response', from: this.id, to: m.from, term: this._term, success: true, index: this.log.committed, hintIndex: 0, hintTerm: 0 })
   }
 
   // ---- output -------------------------------------------------------------
@@ -719,6 +828,7 @@ export class RaftCore {
       this.log.hasCommittedToApply() ||
       this.hardStateChanged() ||
       this.readStates.length > 0 ||
+      this.snapshotToInstall !== undefined ||
       this.readsReady() ||
       this._role !== this.reported.role ||
       this._leader !== this.reported.leader ||
@@ -748,6 +858,7 @@ export class RaftCore {
       this.persisted = hardState
     }
     const ready: Ready = {
+      snapshot: this.snapshotToInstall,
       hardState,
       entries: this.log.takeUnstable(),
       messages,
@@ -756,6 +867,7 @@ export class RaftCore {
       notifications: this.notifications,
       readStates: this.readStates
     }
+    this.snapshotToInstall = undefined
     this.readStates = []
     this.messages = []
     this.messagesAfterPersist = []

@@ -130,7 +130,18 @@ export interface ReadIndexResponse extends MessageBase {
   index: number
 }
 
-export type Message = VoteRequest | VoteResponse | AppendRequest | AppendResponse | HeartbeatRequest | HeartbeatResponse | ReadIndexRequest | ReadIndexResponse
+/**
+ * InstallSnapshot, for a follower whose next entry the leader has compacted
+ * away. The shells move the snapshot's data on the side: the receiving shell
+ * steps this message only once the data arrived whole and verified. The
+ * follower answers with an `AppendResponse`.
+ */
+export interface SnapshotRequest extends MessageBase {
+  type: 'snapshot-request'
+  snapshot: SnapshotMeta
+}
+
+export type Message = VoteRequest | VoteResponse | AppendRequest | AppendResponse | HeartbeatRequest | HeartbeatResponse | ReadIndexRequest | ReadIndexResponse | SnapshotRequest
 
 /** A confirmed linearizable read: state may be read once `index` is applied. */
 export interface ReadState {
@@ -146,13 +157,21 @@ export type Notification =
 
 /**
  * One batch of work for the shell. Handle batches one at a time, in order:
- * send `messages` (they depend on nothing unwritten); durably write
- * `hardState` (if set) and `entries` (they replace every stored entry from
- * `entries[0].index` on, so a stored tail beyond the last one must be
- * deleted); then send `messagesAfterPersist`; apply `committed` in order;
- * and call `advance(ready)`.
+ * send `messages` (they depend on nothing unwritten, and a `snapshot-request`
+ * among them asks the shell to stream its latest snapshot's data); install
+ * `snapshot` (if set); durably write `hardState` (if set) and `entries`
+ * (they replace every stored entry from `entries[0].index` on, so a stored
+ * tail beyond the last one must be deleted); then send
+ * `messagesAfterPersist`; apply `committed` in order; and call
+ * `advance(ready)`.
  */
 export interface Ready {
+  /**
+   * A snapshot received from the leader that replaces this node's log: make
+   * its (already received) data this node's latest snapshot, delete every
+   * stored log entry, and restore the state machine from it.
+   */
+  snapshot?: SnapshotMeta
   hardState?: HardState
   entries: Entry[]
   messages: Message[]

@@ -357,6 +357,348 @@ export namespace Entry {
   }
 }
 
+export interface SnapshotMeta {
+  index: number
+  term: number
+  config?: Configuration
+}
+
+export namespace SnapshotMeta {
+  let _codec: Codec<SnapshotMeta>
+
+  export const codec = (): Codec<SnapshotMeta> => {
+    if (_codec == null) {
+      _codec = message<SnapshotMeta>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.term)
+        }
+
+        if (obj.config != null) {
+          w.uint32(26)
+          Configuration.codec().encode(obj.config, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          term: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.config = Configuration.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.config
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield * Configuration.codec().stream(reader, reader.uint32(), `${prefix}.config`, {
+                limits: opts.limits?.config
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotMetaIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface SnapshotMetaTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface SnapshotMetaConfigVotersFieldEvent {
+    field: '$.config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotMetaConfigLearnersFieldEvent {
+    field: '$.config.learners[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<SnapshotMeta>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotMeta.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): SnapshotMeta {
+    return decodeMessage(buf, SnapshotMeta.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): Generator<SnapshotMetaIndexFieldEvent | SnapshotMetaTermFieldEvent | SnapshotMetaConfigVotersFieldEvent | SnapshotMetaConfigLearnersFieldEvent> {
+    return streamMessage(buf, SnapshotMeta.codec(), opts)
+  }
+}
+
+export interface SnapshotRecord {
+  meta?: SnapshotMeta
+  id: string
+  size: number
+  chunks: number
+  checksum: Uint8Array<ArrayBuffer>
+}
+
+export namespace SnapshotRecord {
+  let _codec: Codec<SnapshotRecord>
+
+  export const codec = (): Codec<SnapshotRecord> => {
+    if (_codec == null) {
+      _codec = message<SnapshotRecord>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.meta != null) {
+          w.uint32(10)
+          SnapshotMeta.codec().encode(obj.meta, w)
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(18)
+          w.string(obj.id)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.size)
+        }
+
+        if ((obj.chunks != null && obj.chunks !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.chunks)
+        }
+
+        if ((obj.checksum != null && obj.checksum.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.checksum)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: '',
+          size: 0,
+          chunks: 0,
+          checksum: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.meta = SnapshotMeta.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.meta
+              })
+              break
+            }
+            case 2: {
+              obj.id = reader.string()
+              break
+            }
+            case 3: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.chunks = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.checksum = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * SnapshotMeta.codec().stream(reader, reader.uint32(), `${prefix}.meta`, {
+                limits: opts.limits?.meta
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.chunks`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.checksum`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotRecordMetaIndexFieldEvent {
+    field: '$.meta.index'
+    value: number
+  }
+
+  export interface SnapshotRecordMetaTermFieldEvent {
+    field: '$.meta.term'
+    value: number
+  }
+
+  export interface SnapshotRecordMetaConfigVotersFieldEvent {
+    field: '$.meta.config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotRecordMetaConfigLearnersFieldEvent {
+    field: '$.meta.config.learners[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotRecordIdFieldEvent {
+    field: '$.id'
+    value: string
+  }
+
+  export interface SnapshotRecordSizeFieldEvent {
+    field: '$.size'
+    value: number
+  }
+
+  export interface SnapshotRecordChunksFieldEvent {
+    field: '$.chunks'
+    value: number
+  }
+
+  export interface SnapshotRecordChecksumFieldEvent {
+    field: '$.checksum'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SnapshotRecord>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotRecord.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotRecord>): SnapshotRecord {
+    return decodeMessage(buf, SnapshotRecord.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotRecord>): Generator<SnapshotRecordMetaIndexFieldEvent | SnapshotRecordMetaTermFieldEvent | SnapshotRecordMetaConfigVotersFieldEvent | SnapshotRecordMetaConfigLearnersFieldEvent | SnapshotRecordIdFieldEvent | SnapshotRecordSizeFieldEvent | SnapshotRecordChunksFieldEvent | SnapshotRecordChecksumFieldEvent> {
+    return streamMessage(buf, SnapshotRecord.codec(), opts)
+  }
+}
+
 export interface HardState {
   term: number
   vote?: string
@@ -509,6 +851,7 @@ export interface RaftMessage {
   hintIndex: number
   hintTerm: number
   context: number
+  snapshot?: SnapshotMeta
 }
 
 export namespace RaftMessage {
@@ -520,7 +863,8 @@ export namespace RaftMessage {
     HEARTBEAT_REQUEST = 'HEARTBEAT_REQUEST',
     HEARTBEAT_RESPONSE = 'HEARTBEAT_RESPONSE',
     READ_INDEX_REQUEST = 'READ_INDEX_REQUEST',
-    READ_INDEX_RESPONSE = 'READ_INDEX_RESPONSE'
+    READ_INDEX_RESPONSE = 'READ_INDEX_RESPONSE',
+    SNAPSHOT_REQUEST = 'SNAPSHOT_REQUEST'
   }
 
   enum __TypeValues {
@@ -531,7 +875,8 @@ export namespace RaftMessage {
     HEARTBEAT_REQUEST = 4,
     HEARTBEAT_RESPONSE = 5,
     READ_INDEX_REQUEST = 6,
-    READ_INDEX_RESPONSE = 7
+    READ_INDEX_RESPONSE = 7,
+    SNAPSHOT_REQUEST = 8
   }
 
   export namespace Type {
@@ -636,6 +981,11 @@ export namespace RaftMessage {
           w.uint64Number(obj.context)
         }
 
+        if (obj.snapshot != null) {
+          w.uint32(146)
+          SnapshotMeta.codec().encode(obj.snapshot, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -738,6 +1088,12 @@ export namespace RaftMessage {
             }
             case 17: {
               obj.context = reader.uint64Number()
+              break
+            }
+            case 18: {
+              obj.snapshot = SnapshotMeta.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.snapshot
+              })
               break
             }
             default: {
@@ -889,6 +1245,13 @@ export namespace RaftMessage {
               }
               break
             }
+            case 18: {
+              yield * SnapshotMeta.codec().stream(reader, reader.uint32(), `${prefix}.snapshot`, {
+                limits: opts.limits?.snapshot
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1017,6 +1380,28 @@ export namespace RaftMessage {
     value: number
   }
 
+  export interface RaftMessageSnapshotIndexFieldEvent {
+    field: '$.snapshot.index'
+    value: number
+  }
+
+  export interface RaftMessageSnapshotTermFieldEvent {
+    field: '$.snapshot.term'
+    value: number
+  }
+
+  export interface RaftMessageSnapshotConfigVotersFieldEvent {
+    field: '$.snapshot.config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface RaftMessageSnapshotConfigLearnersFieldEvent {
+    field: '$.snapshot.config.learners[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<RaftMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RaftMessage.codec())
   }
@@ -1025,7 +1410,7 @@ export namespace RaftMessage {
     return decodeMessage(buf, RaftMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent> {
     return streamMessage(buf, RaftMessage.codec(), opts)
   }
 }
@@ -1546,6 +1931,28 @@ export namespace Frame {
     value: number
   }
 
+  export interface FrameMessageSnapshotIndexFieldEvent {
+    field: '$.message.snapshot.index'
+    value: number
+  }
+
+  export interface FrameMessageSnapshotTermFieldEvent {
+    field: '$.message.snapshot.term'
+    value: number
+  }
+
+  export interface FrameMessageSnapshotConfigVotersFieldEvent {
+    field: '$.message.snapshot.config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface FrameMessageSnapshotConfigLearnersFieldEvent {
+    field: '$.message.snapshot.config.learners[]'
+    index: number
+    value: string
+  }
+
   export interface FrameProposeIdFieldEvent {
     field: '$.propose.id'
     value: number
@@ -1589,7 +1996,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
@@ -1699,5 +2106,526 @@ export namespace PeerAddresses {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerAddresses>): Generator<PeerAddressesMultiaddrsFieldEvent> {
     return streamMessage(buf, PeerAddresses.codec(), opts)
+  }
+}
+
+export interface SnapshotOffer {
+  message?: RaftMessage
+  size: number
+  chunks: number
+  checksum: Uint8Array<ArrayBuffer>
+}
+
+export namespace SnapshotOffer {
+  let _codec: Codec<SnapshotOffer>
+
+  export const codec = (): Codec<SnapshotOffer> => {
+    if (_codec == null) {
+      _codec = message<SnapshotOffer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.message != null) {
+          w.uint32(10)
+          RaftMessage.codec().encode(obj.message, w)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.size)
+        }
+
+        if ((obj.chunks != null && obj.chunks !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.chunks)
+        }
+
+        if ((obj.checksum != null && obj.checksum.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.checksum)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          size: 0,
+          chunks: 0,
+          checksum: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.message = RaftMessage.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.message
+              })
+              break
+            }
+            case 2: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.chunks = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.checksum = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * RaftMessage.codec().stream(reader, reader.uint32(), `${prefix}.message`, {
+                limits: opts.limits?.message
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.chunks`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.checksum`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotOfferMessageTypeFieldEvent {
+    field: '$.message.type'
+    value: RaftMessage.Type
+  }
+
+  export interface SnapshotOfferMessageFromFieldEvent {
+    field: '$.message.from'
+    value: string
+  }
+
+  export interface SnapshotOfferMessageToFieldEvent {
+    field: '$.message.to'
+    value: string
+  }
+
+  export interface SnapshotOfferMessageTermFieldEvent {
+    field: '$.message.term'
+    value: number
+  }
+
+  export interface SnapshotOfferMessagePreVoteFieldEvent {
+    field: '$.message.preVote'
+    value: boolean
+  }
+
+  export interface SnapshotOfferMessageLastIndexFieldEvent {
+    field: '$.message.lastIndex'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageLastTermFieldEvent {
+    field: '$.message.lastTerm'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageGrantedFieldEvent {
+    field: '$.message.granted'
+    value: boolean
+  }
+
+  export interface SnapshotOfferMessagePrevIndexFieldEvent {
+    field: '$.message.prevIndex'
+    value: number
+  }
+
+  export interface SnapshotOfferMessagePrevTermFieldEvent {
+    field: '$.message.prevTerm'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageEntriesIndexFieldEvent {
+    field: '$.message.entries[].index'
+    value: number
+    index: number
+  }
+
+  export interface SnapshotOfferMessageEntriesTermFieldEvent {
+    field: '$.message.entries[].term'
+    value: number
+    index: number
+  }
+
+  export interface SnapshotOfferMessageEntriesTypeFieldEvent {
+    field: '$.message.entries[].type'
+    value: Entry.Type
+    index: number
+  }
+
+  export interface SnapshotOfferMessageEntriesDataFieldEvent {
+    field: '$.message.entries[].data'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SnapshotOfferMessageEntriesConfigVotersFieldEvent {
+    field: '$.message.entries[].config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotOfferMessageEntriesConfigLearnersFieldEvent {
+    field: '$.message.entries[].config.learners[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotOfferMessageCommitFieldEvent {
+    field: '$.message.commit'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageSuccessFieldEvent {
+    field: '$.message.success'
+    value: boolean
+  }
+
+  export interface SnapshotOfferMessageIndexFieldEvent {
+    field: '$.message.index'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageHintIndexFieldEvent {
+    field: '$.message.hintIndex'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageHintTermFieldEvent {
+    field: '$.message.hintTerm'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageContextFieldEvent {
+    field: '$.message.context'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageSnapshotIndexFieldEvent {
+    field: '$.message.snapshot.index'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageSnapshotTermFieldEvent {
+    field: '$.message.snapshot.term'
+    value: number
+  }
+
+  export interface SnapshotOfferMessageSnapshotConfigVotersFieldEvent {
+    field: '$.message.snapshot.config.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotOfferMessageSnapshotConfigLearnersFieldEvent {
+    field: '$.message.snapshot.config.learners[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotOfferSizeFieldEvent {
+    field: '$.size'
+    value: number
+  }
+
+  export interface SnapshotOfferChunksFieldEvent {
+    field: '$.chunks'
+    value: number
+  }
+
+  export interface SnapshotOfferChecksumFieldEvent {
+    field: '$.checksum'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SnapshotOffer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotOffer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): SnapshotOffer {
+    return decodeMessage(buf, SnapshotOffer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
+    return streamMessage(buf, SnapshotOffer.codec(), opts)
+  }
+}
+
+export interface SnapshotResult {
+  ok: boolean
+  error?: string
+}
+
+export namespace SnapshotResult {
+  let _codec: Codec<SnapshotResult>
+
+  export const codec = (): Codec<SnapshotResult> => {
+    if (_codec == null) {
+      _codec = message<SnapshotResult>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.ok != null && obj.ok !== false)) {
+          w.uint32(8)
+          w.bool(obj.ok)
+        }
+
+        if (obj.error != null) {
+          w.uint32(18)
+          w.string(obj.error)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          ok: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.ok = reader.bool()
+              break
+            }
+            case 2: {
+              obj.error = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.ok`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotResultOkFieldEvent {
+    field: '$.ok'
+    value: boolean
+  }
+
+  export interface SnapshotResultErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export function encode (obj: Partial<SnapshotResult>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotResult.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotResult>): SnapshotResult {
+    return decodeMessage(buf, SnapshotResult.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotResult>): Generator<SnapshotResultOkFieldEvent | SnapshotResultErrorFieldEvent> {
+    return streamMessage(buf, SnapshotResult.codec(), opts)
+  }
+}
+
+export interface SnapshotReply {
+  stored: number
+  result?: SnapshotResult
+}
+
+export namespace SnapshotReply {
+  let _codec: Codec<SnapshotReply>
+
+  export const codec = (): Codec<SnapshotReply> => {
+    if (_codec == null) {
+      _codec = message<SnapshotReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.stored != null && obj.stored !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.stored)
+        }
+
+        if (obj.result != null) {
+          w.uint32(18)
+          SnapshotResult.codec().encode(obj.result, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          stored: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.stored = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.result = SnapshotResult.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.result
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.stored`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield * SnapshotResult.codec().stream(reader, reader.uint32(), `${prefix}.result`, {
+                limits: opts.limits?.result
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotReplyStoredFieldEvent {
+    field: '$.stored'
+    value: number
+  }
+
+  export interface SnapshotReplyResultOkFieldEvent {
+    field: '$.result.ok'
+    value: boolean
+  }
+
+  export interface SnapshotReplyResultErrorFieldEvent {
+    field: '$.result.error'
+    value: string
+  }
+
+  export function encode (obj: Partial<SnapshotReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotReply>): SnapshotReply {
+    return decodeMessage(buf, SnapshotReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotReply>): Generator<SnapshotReplyStoredFieldEvent | SnapshotReplyResultOkFieldEvent | SnapshotReplyResultErrorFieldEvent> {
+    return streamMessage(buf, SnapshotReply.codec(), opts)
   }
 }

@@ -126,7 +126,18 @@ describe('core: RaftLog', () => {
 
     it('rejects entries that do not start right after the snapshot', () => {
       expect(() => new RaftLog({ index: 10, term: 3 }, [cmd(12, 3)], 0)).to.throw(/contiguous/)
-      expect(() => new RaftLog({ index: 10, term: 3 }, [cmd(10, 3)], 0)).to.throw(/contiguous/)
+      expect(() => new RaftLog({ index: 10, term: 3 }, [cmd(10, 2)], 0)).to.throw(/disagrees/)
+      expect(() => new RaftLog({ index: 10, term: 3 }, [cmd(8, 3), cmd(9, 3)], 0)).to.throw(/disagrees/)
+    })
+
+    it('starts at the first entry when compaction kept entries behind the snapshot', () => {
+      const log = new RaftLog({ index: 10, term: 3 }, [cmd(8, 2), cmd(9, 3), cmd(10, 3), cmd(11, 4)], 0)
+      expect(log.firstIndex()).to.equal(9)
+      expect(log.term(8)).to.equal(2)
+      expect(log.entry(8)).to.be.undefined()
+      expect(log.committed).to.equal(10)
+      expect(log.applied).to.equal(10)
+      expect(log.lastIndex()).to.equal(11)
     })
 
     it('rejects entries with a gap', () => {

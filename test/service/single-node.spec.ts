@@ -37,10 +37,10 @@ async function singleMember (extra: Partial<RaftComponents> = {}): Promise<{ ser
 describe('service: a group of one', function () {
   this.timeout(30_000)
 
-  it('leads alone, commits, and registers and releases its protocol', async () => {
+  it('leads alone, commits, and registers and releases its protocols', async () => {
     const { service, kv, handled } = await singleMember()
     await service.start()
-    expect(handled).to.deep.equal(['/libp2p-raft/default/1.0.0'])
+    expect(handled).to.deep.equal(['/libp2p-raft/default/1.0.0', '/libp2p-raft/default/snapshot/1.0.0'])
     const leader = await service.waitForLeader()
     expect(leader.toString()).to.equal(service.status().peerId.toString())
     const { index, result } = await service.commit(set('k', 'v1'))
@@ -68,7 +68,7 @@ describe('service: a group of one', function () {
     try {
       await service.waitForLeader()
       const { index } = await service.commit(set('a', '1'))
-      expect(calculate?.()).to.include({ is_leader: 1, applied_index: index, commit_index: index, last_index: index })
+      expect(calculate?.()).to.include({ is_leader: 1, applied_index: index, commit_index: index, last_index: index, snapshot_index: 0 })
       expect(calculate?.().term).to.be.at.least(2)
     } finally {
       await service.stop()

@@ -6,7 +6,7 @@
 import { RaftCore } from '../../src/core/index.ts'
 import { quorumIndex } from '../../src/core/quorum.ts'
 import type { CoreFactory } from './simulator.ts'
-import type { CoreInit, Entry } from '../../src/core/index.ts'
+import type { CoreInit, Entry, SnapshotRequest } from '../../src/core/index.ts'
 
 export interface BrokenVariant {
   name: string
@@ -27,6 +27,7 @@ interface Internals {
   reads: { takeWaiting(): Array<{ id: number, from: string }> }
   startReads(): void
   answerReads(confirmed: Array<{ id: number, from: string, index: number }>): void
+  handleSnapshot(m: SnapshotRequest): void
 }
 
 function patched (init: CoreInit, patch: (core: Internals) => void): RaftCore {
@@ -72,6 +73,24 @@ export const BROKEN_VARIANTS: BrokenVariant[] = [
       core.startReads = () => {
         const index = core.log.committed
         core.answerReads(core.reads.takeWaiting().map(request => ({ ...request, index })))
+      }
+    })
+  },
+  {
+    name: 'installs a snapshot its log already covers, rolling its state back',
+    scenarios: ['snapshot-install-unreliable', 'snapshot-install-crashes', 'snapshot-install-lagging'],
+    // Every snapshot looks newer than its log: it forgets how far it committed, and that it holds the snapshot's last entry.
+    makeCore: (init) => patched(init, core => {
+      const original = core.handleSnapshot.bind(core)
+      core.handleSnapshot = (m) => {
+        const matchTerm = core.log.matchTerm
+        core.log.committed = Math.min(core.log.committed, m.snapshot.index - 1)
+        core.log.matchTerm = () => false
+        try {
+          original(m)
+        } finally {
+          core.log.matchTerm = matchTerm
+        }
       }
     })
   },

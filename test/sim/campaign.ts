@@ -8,7 +8,7 @@ import { SCENARIOS } from './scenarios.ts'
 import { Simulator } from './simulator.ts'
 import { KvWorkload } from './workload.ts'
 import type { Scenario } from './scenarios.ts'
-import type { CoreFactory } from './simulator.ts'
+import type { CoreFactory, SimOptions } from './simulator.ts'
 
 export interface RunOptions {
   noisy: boolean
@@ -24,6 +24,9 @@ export interface RunSummary {
   operations: number
   unknown: number
   leaders: number
+  /** Snapshots persisted, and installed from a leader */
+  snapshots: number
+  installs: number
 }
 
 /** Network noise added to every message in a noisy run. */
@@ -32,8 +35,18 @@ const NOISE = { drop: 0.05, duplicate: 0.03, latency: [1, 25] as [number, number
 /** How long the healed cluster may take to commit a final entry everywhere (virtual ms). */
 const RECOVERY = 20_000
 
+/**
+ * One run in three takes snapshots automatically, at a small threshold, so
+ * every scenario also runs over compacted logs and snapshot transfers, and
+ * now and then a crash cuts a snapshot's storage step short. Derived from
+ * the seed alone, so a replay does the same.
+ */
+function autoSnapshots (seed: number): Partial<SimOptions> {
+  return seed % 3 === 0 ? { snapshotThreshold: 10 + (seed * 7) % 31, trailingEntries: seed % 6, tornCrash: 0.02 } : {}
+}
+
 export function replayCommand (scenario: string, seed: number, noisy: boolean): string {
-  return `npm run sim -- --scenario ${scenario} --seed ${seed}${noisy ? ' --noisy' : ''}`
+  return `npm run sim -- --scenario ${scenario} --seed ${seed} ${noisy ? '--noisy' : '--calm'}`
 }
 
 export class ScenarioFailure extends Error {
@@ -53,7 +66,7 @@ export function scenario (name: string): Scenario {
 
 /** One scenario, one seed: throws a ScenarioFailure naming both if anything is wrong. */
 export async function runScenario (s: Scenario, seed: number, options: RunOptions): Promise<RunSummary> {
-  const sim = new Simulator({ seed, nodes: s.nodes, ...(options.noisy ? NOISE : {}), makeCore: options.makeCore })
+  const sim = new Simulator({ seed, nodes: s.nodes, ...(options.noisy ? NOISE : {}), ...autoSnapshots(seed), makeCore: options.makeCore })
   const workload = new KvWorkload(sim, { clients: s.clients, keys: 3 })
   try {
     await sim.boot()
@@ -80,7 +93,9 @@ export async function runScenario (s: Scenario, seed: number, options: RunOption
     noisy: options.noisy,
     operations: workload.history.length,
     unknown: workload.unknown,
-    leaders: sim.safety.leaderTerms()
+    leaders: sim.safety.leaderTerms(),
+    snapshots: sim.stats.persisted,
+    installs: sim.stats.installs
   }
 }
 
@@ -89,6 +104,7 @@ async function recover (sim: Simulator): Promise<void> {
   sim.heal()
   sim.options.drop = 0
   sim.options.duplicate = 0
+  sim.options.tornCrash = 0
   sim.delayFactor = () => 1
   for (const node of sim.nodes.values()) {
     node.slowness = 1

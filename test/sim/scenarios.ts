@@ -5,7 +5,7 @@
  * heals, every node restarts, a leader must commit a final entry that every
  * node applies, all stores must agree and the history must be linearizable.
  */
-import type { Simulator } from './simulator.ts'
+import type { SnapshotStep, Simulator } from './simulator.ts'
 import type { KvWorkload } from './workload.ts'
 
 export interface ScenarioContext {
@@ -53,6 +53,81 @@ async function crashAndRestart (sim: Simulator, id: string, downFor: number): Pr
   sim.crash(id)
   await wait(sim, downFor)
   await sim.restart(id)
+}
+
+/**
+ * Turns automatic snapshots on for the rest of the run, with crashes cutting
+ * their storage steps short only by chance `tornCrash` (scenarios that
+ * expect a particular outcome arm their crashes themselves).
+ */
+function autoSnapshots (sim: Simulator, threshold: number, trailingEntries: number, tornCrash = 0): void {
+  sim.options.snapshotThreshold = threshold
+  sim.options.trailingEntries = trailingEntries
+  sim.options.tornCrash = tornCrash
+}
+
+/** Whether every running node but `lagging` has compacted away the entry `lagging` needs next: only a snapshot can bring it up to date. */
+function compactedPast (sim: Simulator, lagging: string): boolean {
+  const needed = sim.node(lagging).core.log.lastIndex() + 1
+  const rest = others(sim, lagging).map(id => sim.node(id)).filter(node => node.up)
+  return rest.length > 0 && rest.every(node => node.core.log.firstIndex() > needed)
+}
+
+/** Cuts `lagging` off while the others commit and compact past its log, then heals. */
+async function leaveBehind (sim: Simulator, lagging: string): Promise<void> {
+  sim.isolate(lagging)
+  if (!await until(sim, 10_000, () => compactedPast(sim, lagging))) {
+    throw new Error(`the others never compacted their logs past ${lagging}'s`)
+  }
+  await drainInFlight(sim)
+  sim.heal()
+}
+
+/** Lets messages sent before now arrive (into a cut, say), so none sent before a compaction can bring a cut-off node up to date. */
+async function drainInFlight (sim: Simulator): Promise<void> {
+  await wait(sim, 2 * sim.options.latency[1])
+}
+
+/** Waits for `id` to install a snapshot from a leader (its `before`th or later), or fails. */
+async function expectInstall (sim: Simulator, id: string, within: number, why: string, before = sim.node(id).installs): Promise<void> {
+  const node = sim.node(id)
+  if (!await until(sim, within, () => node.installs > before)) {
+    throw new Error(`no install happened on ${id} ${why}`)
+  }
+}
+
+/** Waits for a snapshot transfer to `to` (one whose data is being staged, if `staging`), or fails. */
+async function expectTransfer (sim: Simulator, to: string, staging: boolean): Promise<{ from: string }> {
+  const find = (): { from: string } | undefined => sim.transfersTo(to).find(t => t.staging || !staging)
+  if (!await until(sim, 5000, () => find() !== undefined)) {
+    throw new Error(`no snapshot transfer to ${to} started`)
+  }
+  return find() as { from: string }
+}
+
+/** Crashes whoever sends `lagging` a snapshot, mid-transfer: the next leader must send it again. */
+async function crashSender (sim: Simulator, lagging: string): Promise<void> {
+  const { from } = await expectTransfer(sim, lagging, false)
+  sim.crash(from)
+  await expectInstall(sim, lagging, 10_000, `after ${from} crashed while sending it a snapshot`)
+  await sim.restart(from)
+}
+
+/** Crashes `lagging` while it receives a snapshot, or part way through staging or installing one. */
+async function crashReceiver (sim: Simulator, lagging: string): Promise<void> {
+  const step = sim.rng.pick<SnapshotStep | 'transfer'>(['transfer', 'stage', 'install'])
+  const node = sim.node(lagging)
+  if (step === 'transfer') {
+    await expectTransfer(sim, lagging, true)
+    sim.crash(lagging)
+  } else {
+    node.tearNext = step
+    if (!await until(sim, 10_000, () => !node.up)) {
+      throw new Error(`${lagging} never reached the ${step} step it was to crash in`)
+    }
+  }
+  await wait(sim, sim.rng.int(200))
+  await sim.restart(lagging)
 }
 
 const ELECTION = 3000
@@ -466,6 +541,150 @@ export const SCENARIOS: Scenario[] = [
       sim.node(slow).slowness = 6
       await wait(sim, 1500)
       sim.node(slow).slowness = 1
+    }
+  },
+  {
+    name: 'snapshot-basic',
+    nodes: 3,
+    clients: 3,
+    async run ({ sim }) {
+      autoSnapshots(sim, 20 + sim.rng.int(21), 5)
+      await wait(sim, 1000)
+      if (!await until(sim, 5000, () => sim.stats.compactions > 0)) {
+        throw new Error('no snapshot was persisted and compacted behind')
+      }
+      // The disk's log must be compacted too: a node restarted from it starts after a snapshot.
+      const node = sim.node(sim.rng.pick(sim.ids()))
+      if (!await until(sim, 3000, () => node.up && node.core.log.firstIndex() > 1 && !node.persisting)) {
+        throw new Error(`${node.id} never compacted its log`)
+      }
+      const compactedTo = node.core.log.firstIndex()
+      await crashAndRestart(sim, node.id, 20)
+      if (node.core.snapshot.index === 0 || node.core.log.firstIndex() < compactedTo) {
+        throw new Error(`${node.id} restarted without its snapshot, or with its log starting at ${node.core.log.firstIndex()}, not ${compactedTo}`)
+      }
+      await wait(sim, 500)
+    }
+  },
+  {
+    name: 'snapshot-install-lagging',
+    nodes: 3,
+    clients: 3,
+    async run ({ sim }) {
+      autoSnapshots(sim, 20 + sim.rng.int(11), sim.rng.int(6))
+      const leader = await expectLeader(sim, ELECTION, 'leader')
+      const lagging = sim.rng.pick(others(sim, leader))
+      await wait(sim, 100 + sim.rng.int(300))
+      await leaveBehind(sim, lagging)
+      // It takes a snapshot of its own while the leader's arrives: the two race to its disk.
+      const installs = sim.node(lagging).installs
+      await expectTransfer(sim, lagging, true)
+      await wait(sim, sim.rng.int(30))
+      sim.snapshot(lagging)
+      await expectInstall(sim, lagging, 5000, 'after it was left behind', installs)
+      await wait(sim, 300)
+    }
+  },
+  {
+    name: 'snapshot-install-unreliable',
+    nodes: 5,
+    clients: 3,
+    async run ({ sim }) {
+      autoSnapshots(sim, 20 + sim.rng.int(11), sim.rng.int(6))
+      const leader = await expectLeader(sim, ELECTION, 'leader')
+      const lagging = sim.rng.pick(others(sim, leader))
+      await leaveBehind(sim, lagging)
+      // Transfers (and everything else) get lost, duplicated and reordered.
+      sim.options.drop = Math.max(sim.options.drop, 0.2)
+      sim.options.duplicate = Math.max(sim.options.duplicate, 0.2)
+      sim.options.latency = [1, 40]
+      await expectInstall(sim, lagging, 15_000, 'over a lossy network')
+      await wait(sim, 500)
+    }
+  },
+  {
+    name: 'snapshot-install-crashes',
+    nodes: 5,
+    clients: 3,
+    async run ({ sim }) {
+      autoSnapshots(sim, 20 + sim.rng.int(11), sim.rng.int(6))
+      const leader = await expectLeader(sim, ELECTION, 'leader')
+      const lagging = sim.rng.pick(others(sim, leader))
+      const phases = sim.rng.chance(0.5) ? [crashSender, crashReceiver] : [crashReceiver, crashSender]
+      for (const phase of phases) {
+        await leaveBehind(sim, lagging)
+        await phase(sim, lagging)
+      }
+      await wait(sim, 300)
+    }
+  },
+  {
+    name: 'snapshot-all-crash-restart',
+    nodes: 3,
+    clients: 3,
+    async run ({ sim }) {
+      autoSnapshots(sim, 20 + sim.rng.int(21), sim.rng.int(8), 0.05)
+      const stored = (id: string): number => sim.storedSnapshot(id)?.index ?? 0
+      for (let round = 0; round < 3; round++) {
+        if (!await until(sim, 5000, () => sim.ids().every(id => stored(id) > 0 && !sim.node(id).persisting))) {
+          throw new Error('not every node persisted a snapshot and compacted behind it')
+        }
+        for (const id of sim.ids()) {
+          // back from a crash by chance, if there was one
+          await sim.restart(id)
+        }
+        const before = new Map(sim.ids().map(id => [id, stored(id)]))
+        // One node crashes part way through persisting or compacting, the rest at that moment.
+        const torn = sim.node(sim.rng.pick(sim.ids()))
+        const step = sim.rng.pick<SnapshotStep>(['persist', 'compact'])
+        torn.tearNext = step
+        if (!await until(sim, 5000, () => !torn.up)) {
+          throw new Error(`${torn.id} never reached the ${step} step it was to crash in`)
+        }
+        for (const id of sim.ids()) {
+          sim.crash(id)
+        }
+        await wait(sim, 50)
+        for (const id of sim.ids()) {
+          await sim.restart(id)
+          if (sim.node(id).core.snapshot.index < (before.get(id) ?? 0)) {
+            throw new Error(`${id} restarted from the snapshot at ${sim.node(id).core.snapshot.index}, it had one at ${before.get(id)}`)
+          }
+        }
+        await wait(sim, sim.rng.int(300))
+      }
+    }
+  },
+  {
+    name: 'snapshot-initial-state',
+    nodes: 3,
+    clients: 3,
+    async run ({ sim, workload }) {
+      // No command until a snapshot of the initial state is taken and compacted behind.
+      workload.stop()
+      sim.options.tornCrash = 0
+      const lagging = sim.rng.pick(sim.ids())
+      const rest = others(sim, lagging)
+      sim.isolate(lagging)
+      await expectLeader(sim, ELECTION, 'leader', rest)
+      if (!await until(sim, 2000, () => rest.every(id => sim.node(id).applied > 1))) {
+        throw new Error('the leader\'s first entry was not applied everywhere')
+      }
+      sim.options.trailingEntries = 0
+      for (const id of rest) {
+        sim.snapshot(id)
+      }
+      if (!await until(sim, 2000, () => compactedPast(sim, lagging))) {
+        throw new Error('the initial snapshots were not taken and compacted behind')
+      }
+      if (sim.safety.committed.some(entry => entry.type === 'command')) {
+        throw new Error('a command was applied before the initial snapshot')
+      }
+      await drainInFlight(sim)
+      sim.heal()
+      await expectInstall(sim, lagging, 5000, 'of the initial state')
+      workload.start()
+      await wait(sim, 1000)
     }
   }
 ]

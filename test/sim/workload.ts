@@ -37,7 +37,7 @@ export interface WorkloadOptions {
 
 export class KvWorkload {
   readonly history: Operation[] = []
-  /** Each node's store, rebuilt from its log when it restarts */
+  /** Each node's store, rebuilt from its snapshot and log when it restarts */
   private readonly stores = new Map<NodeId, Map<string, string>>()
   private readonly pending = new Map<string, Pending>()
   private readonly reads = new Map<string, PendingRead>()
@@ -63,6 +63,17 @@ export class KvWorkload {
         pending.index = read.index
         this.serveReads(node)
       }
+    }
+    sim.snapshotState = (node) => new TextEncoder().encode(JSON.stringify([...(this.stores.get(node.id) ?? [])].sort()))
+    sim.restoreState = (node, data) => {
+      this.stores.set(node.id, new Map(JSON.parse(new TextDecoder().decode(data)) as Array<[string, string]>))
+      // Entries the snapshot covers are never applied here: whether those operations happened is unknown.
+      for (const [key, p] of this.pending) {
+        if (p.node === node && p.index <= node.applied) {
+          this.settle(key, undefined)
+        }
+      }
+      this.serveReads(node)
     }
     sim.onCrash = (node) => {
       this.stores.delete(node.id)

@@ -324,7 +324,7 @@ describe('storage: RaftStorage', () => {
     expect(await new RaftStorage(datastore, new Key('/raft/default')).load()).to.be.undefined()
   })
 
-  it('deletes the stale tail before putting the new entries (crash ordering)', async () => {
+  it('deletes every replaced entry before putting the new ones, highest first (crash ordering)', async () => {
     const datastore = new RecordingDatastore()
     const storage = new RaftStorage(datastore, ROOT)
     await storage.load()
@@ -337,7 +337,7 @@ describe('storage: RaftStorage', () => {
     const ops = datastore.ops
     const firstPut = ops.findIndex(o => o.op === 'put')
     const deletes = ops.flatMap((o, i) => o.op === 'delete' ? [{ i, key: o.key }] : [])
-    expect(deletes.map(d => d.key).sort()).to.deep.equal([k(8), k(9), k(10)])
+    expect(deletes.map(d => d.key).sort()).to.deep.equal([k(6), k(7), k(8), k(9), k(10)])
     expect(firstPut).to.be.greaterThan(-1)
     // every delete happens, and is committed, before the first put
     const firstCommitAfterDeletes = ops.findIndex((o, i) => o.op === 'commit' && i > deletes[deletes.length - 1].i)
@@ -348,8 +348,9 @@ describe('storage: RaftStorage', () => {
       { op: 'put', key: k(7) },
       { op: 'put', key: '/raft/default/state' }
     ])
-    // the deletes run from the lowest index up, so an interrupted truncation leaves a gap, not a hole in the middle of the kept log
-    expect(deletes.map(d => d.key)).to.deep.equal([k(8), k(9), k(10)])
+    // highest first: an interrupted truncation leaves a shorter prefix of the old log, and a put batch
+    // applied in order but cut short leaves new entries right after it, never old entries after new ones
+    expect(deletes.map(d => d.key)).to.deep.equal([k(10), k(9), k(8), k(7), k(6)])
   })
 
   it('does not touch the datastore for a write with nothing in it', async () => {

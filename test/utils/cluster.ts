@@ -8,12 +8,19 @@ import { RaftCore, bootstrapState } from '../../src/core/index.ts'
 import { SafetyChecker } from './invariants.ts'
 import { Links } from './links.ts'
 import { Rng } from './rng.ts'
-import type { CoreOptions, Entry, HardState, Message, NodeId, ReadState, Ready } from '../../src/core/index.ts'
+import type { CoreOptions, Entry, HardState, Message, NodeId, ReadState, Ready, SnapshotMeta } from '../../src/core/index.ts'
+
+/** A snapshot: its metadata and the state it holds (the commands applied up to it, in order). */
+export interface DiskSnapshot {
+  meta: SnapshotMeta
+  commands: string[]
+}
 
 /** What survives a crash: the writes a node's shell completed. */
 export class MemoryDisk {
   hardState: HardState
   entries: Entry[]
+  snapshot: DiskSnapshot | undefined
 
   constructor (state: { hardState: HardState, entries: Entry[] }) {
     this.hardState = { ...state.hardState }
@@ -26,8 +33,7 @@ export class MemoryDisk {
     }
     const first = ready.entries[0]
     if (first !== undefined) {
-      this.entries.length = first.index - 1
-      this.entries.push(...ready.entries)
+      this.entries = [...this.entries.filter(entry => entry.index < first.index), ...ready.entries]
     }
   }
 }
@@ -39,6 +45,10 @@ export class SimNode {
   applied: Entry[] = []
   /** Reads confirmed to this incarnation, in order */
   reads: ReadState[] = []
+  /** The state machine: every command it holds, from its snapshot and applied since */
+  state: string[] = []
+  /** A snapshot received from a leader, until the core decides what to do with it */
+  received: DiskSnapshot | undefined
   up = true
 
   constructor (readonly id: NodeId, disk: MemoryDisk, private readonly makeCore: (id: NodeId, disk: MemoryDisk) => RaftCore) {
@@ -51,6 +61,7 @@ export class SimNode {
     this.core = this.makeCore(this.id, this.disk)
     this.applied = []
     this.reads = []
+    this.state = [...(this.disk.snapshot?.commands ?? [])]
     this.up = true
   }
 }
@@ -86,7 +97,7 @@ export class Cluster {
       ...options,
       id,
       random: () => this.rng.next(),
-      state: { hardState: disk.hardState, entries: disk.entries }
+      state: { hardState: disk.hardState, entries: disk.entries, snapshot: disk.snapshot?.meta }
     })
     for (const id of [...voters, ...learnerIds]) {
       this.nodes.set(id, new SimNode(id, new MemoryDisk({ hardState: boot.hardState, entries: bootEntries }), makeCore))
@@ -138,13 +149,49 @@ export class Cluster {
 
   /** Completes a batch's write, then sends, applies and advances. */
   private complete (node: SimNode, ready: Ready): void {
+    if (ready.snapshot !== undefined) {
+      this.install(node, ready.snapshot)
+    }
     this.safety.onWrite(node.id, ready.hardState)
     node.disk.write(ready)
     this.queue.push(...ready.messagesAfterPersist)
     this.safety.onApply(node.id, ready.committed)
     node.applied.push(...ready.committed)
+    for (const entry of ready.committed) {
+      if (entry.type === 'command') {
+        node.state.push(new TextDecoder().decode(entry.data))
+      }
+    }
     node.reads.push(...ready.readStates)
     node.core.advance(ready)
+  }
+
+  /** A received snapshot replaces the node's log and state. */
+  private install (node: SimNode, meta: SnapshotMeta): void {
+    const received = node.received
+    if (received?.meta.index !== meta.index || received.meta.term !== meta.term) {
+      throw new Error(`${node.id} was told to install a snapshot at ${meta.index} it never received`)
+    }
+    node.received = undefined
+    node.disk.snapshot = received
+    node.disk.entries = []
+    node.state = [...received.commands]
+    this.safety.onRestore(node.id, meta)
+  }
+
+  /**
+   * The shell's snapshot: the state machine's state at the last applied
+   * entry, made durable, then the log compacted to `trailingEntries`
+   * behind it.
+   */
+  snapshot (id: NodeId, trailingEntries = 0): SnapshotMeta {
+    const node = this.node(id)
+    const meta = node.core.snapshotMeta()
+    node.disk.snapshot = { meta, commands: [...node.state] }
+    const compactedTo = node.core.snapshotPersisted(meta, trailingEntries)
+    node.disk.entries = node.disk.entries.filter(entry => entry.index >= compactedTo)
+    this.process(id)
+    return meta
   }
 
   processAll (): void {
@@ -159,8 +206,25 @@ export class Cluster {
     if (node === undefined || !node.up || !(this.nodes.get(m.from)?.up ?? false) || this.links.isCut(m.from, m.to)) {
       return
     }
+    if (m.type === 'snapshot-request') {
+      this.deliverSnapshot(m.from, node, m.snapshot)
+    }
     node.core.step(m)
     this.process(m.to)
+    if (m.type === 'snapshot-request') {
+      // The transfer ended: the sender learns it arrived.
+      this.core(m.from).snapshotSent(m.to, true)
+      this.process(m.from)
+    }
+  }
+
+  /** Hands the receiver the data of the sender's snapshot, which must be the one announced. */
+  private deliverSnapshot (from: NodeId, to: SimNode, meta: SnapshotMeta): void {
+    const snapshot = this.node(from).disk.snapshot
+    if (snapshot?.meta.index !== meta.index) {
+      throw new Error(`${from} announced a snapshot at ${meta.index} but holds ${snapshot?.meta.index ?? 'none'}`)
+    }
+    to.received = { meta: snapshot.meta, commands: [...snapshot.commands] }
   }
 
   /** Delivers queued messages until none are left. */
@@ -235,6 +299,9 @@ export class Cluster {
     const node = this.node(id)
     node.restart()
     this.safety.restarted(id)
+    if (node.disk.snapshot !== undefined) {
+      this.safety.onRestore(id, node.disk.snapshot.meta)
+    }
     this.process(id)
   }
 }

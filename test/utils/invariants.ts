@@ -4,7 +4,7 @@
  * here, across all nodes and all time, and the first violation throws an
  * `InvariantError` that says what broke.
  */
-import type { Entry, HardState, NodeId, RaftCore, Ready } from '../../src/core/index.ts'
+import type { Entry, HardState, NodeId, RaftCore, Ready, SnapshotMeta } from '../../src/core/index.ts'
 
 /** A violated safety property, with enough context to debug it. */
 export class InvariantError extends Error {
@@ -55,9 +55,11 @@ export class SafetyChecker {
       const known = this.leaders.get(core.term)
       if (known === undefined) {
         this.leaders.set(core.term, id)
-        // Leader completeness: a new leader holds every committed entry.
+        // Leader completeness: a new leader holds every committed entry (or
+        // a snapshot of it: only the term of the last compacted entry is kept).
+        const compacted = core.log.firstIndex() - 1
         for (const entry of this.committed) {
-          if (core.log.term(entry.index) !== entry.term) {
+          if (entry.index >= compacted && core.log.term(entry.index) !== entry.term) {
             throw new InvariantError(`leader completeness: ${id}, leader of term ${core.term}, lacks committed entry ${describe(entry)}`)
           }
         }
@@ -92,6 +94,23 @@ export class SafetyChecker {
     }
     this.durableTerm.set(id, term)
     this.durableCommit.set(id, commit)
+  }
+
+  /**
+   * A node's state machine was replaced by a snapshot's (installed from the
+   * leader, or loaded at restart): it must be of the committed history, and
+   * the node goes on applying right after it.
+   */
+  onRestore (id: NodeId, snapshot: SnapshotMeta): void {
+    const live = this.live.get(id) ?? { term: 0, commit: 0, applied: 0 }
+    if (snapshot.index < live.applied) {
+      throw new InvariantError(`${id} restored a snapshot at ${snapshot.index} after applying up to ${live.applied}`)
+    }
+    const known = this.committed[snapshot.index - 1]
+    if (known !== undefined && known.term !== snapshot.term) {
+      throw new InvariantError(`state machine safety: ${id} restored a snapshot ending at ${snapshot.index}@${snapshot.term}, the committed entry there is ${describe(known)}`)
+    }
+    this.live.set(id, { ...live, applied: snapshot.index })
   }
 
   /** State machine safety: entries are applied in order, and the same entry at each index everywhere. */

@@ -1,0 +1,338 @@
+import { messageFromPb, messageToPb } from './codec.ts'
+import { InvalidSnapshotError } from './errors.ts'
+import type { RaftCore, SnapshotMeta, SnapshotRequest } from './core/index.ts'
+import type { StateMachine } from './index.ts'
+import type { SnapshotSink, SnapshotTransfer } from './network/snapshot-transfer.ts'
+import type { SnapshotOffer } from './pb/raft.ts'
+import type { RaftStorage, StoredSnapshot } from './storage/raft-storage.ts'
+import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+
+/** What the snapshot work needs from the service around it. */
+export interface SnapshotsHost {
+  readonly log: Logger
+  readonly storage: RaftStorage
+  readonly stateMachine: StateMachine
+  readonly transfer: SnapshotTransfer
+  readonly self: string
+  readonly snapshotThreshold: number
+  readonly trailingEntries: number
+  core(): RaftCore
+  /** Whether `id` may talk to this node */
+  isMember(id: string): boolean
+  peerId(id: string): PeerId
+  /** Runs the drive loop soon */
+  schedule(): void
+  /** The state machine now holds a snapshot's state, up to its index */
+  restored(snapshot: SnapshotMeta): void
+  /** A new snapshot is this node's latest */
+  snapshotted(snapshot: SnapshotMeta, installed: boolean): void
+}
+
+/** A caller of `snapshot()` waiting for a durable snapshot covering `index`. */
+export interface SnapshotWaiter {
+  index: number
+  resolve(snapshot: SnapshotMeta): void
+  reject(err: Error): void
+}
+
+/**
+ * Everything about snapshots on one node: taking them in log order and
+ * persisting them without holding up later applies, compacting the log
+ * behind them, sending them to followers the log can no longer serve,
+ * receiving one from the leader and installing it, and restoring the state
+ * machine from the stored one at start.
+ */
+export class Snapshots {
+  private readonly host: SnapshotsHost
+  /** The snapshot being persisted, if any (one at a time) */
+  private persisting: Promise<void> | undefined
+  private readonly waiters = new Set<SnapshotWaiter>()
+  /** A received snapshot the core decided to install, until the drive loop installs it */
+  private staged: StoredSnapshot | undefined
+  /** Where taking a snapshot last failed: the next automatic try waits for another threshold's worth of entries */
+  private failedAt = -Infinity
+  /** The transfer being received (one at a time), and how to abandon it for a newer leader's */
+  private receiving: { term: number, abandon: AbortController } | undefined
+  /** Transfers running to followers, by follower */
+  private readonly sending = new Map<string, AbortController>()
+  private readonly shutdown = new AbortController()
+
+  constructor (host: SnapshotsHost) {
+    this.host = host
+  }
+
+  /** Puts the stored snapshot's state into a state machine that holds less (a fresh start). */
+  async restoreStored (applied: number, options?: AbortOptions): Promise<SnapshotMeta | undefined> {
+    const stored = this.host.storage.snapshot
+    if (stored === undefined || stored.meta.index <= applied) {
+      return undefined
+    }
+    await this.host.stateMachine.restore(await this.host.storage.snapshotData(stored, options))
+    this.host.log('restored the state machine from the snapshot at %d', stored.meta.index)
+    return stored.meta
+  }
+
+  async stop (): Promise<void> {
+    this.shutdown.abort()
+    await this.persisting
+    if (this.staged !== undefined) {
+      await this.discard(this.staged)
+      this.staged = undefined
+    }
+    for (const waiter of this.waiters) {
+      waiter.reject(new Error('libp2p-raft stopped'))
+    }
+    this.waiters.clear()
+  }
+
+  // ---- taking snapshots ---------------------------------------------------
+
+  /** Whether the drive loop should take a snapshot now: enough applied since the last, or a caller asked. */
+  due (): boolean {
+    if (this.persisting !== undefined || this.shutdown.signal.aborted) {
+      return false
+    }
+    const core = this.host.core()
+    const latest = core.snapshot.index
+    const applied = core.log.applied
+    if (applied <= latest) {
+      return false
+    }
+    const threshold = this.host.snapshotThreshold
+    const thresholdReached = applied - latest >= threshold && applied - this.failedAt >= threshold
+    return thresholdReached || [...this.waiters].some(waiter => waiter.index > latest)
+  }
+
+  /**
+   * Takes a snapshot of the state machine as it is now. The drive loop calls
+   * this between batches, so the state is exactly that after the last
+   * applied entry; persisting it runs on while later entries are applied.
+   */
+  take (): void {
+    const core = this.host.core()
+    const meta = core.snapshotMeta()
+    let data: Uint8Array | Promise<Uint8Array>
+    try {
+      data = this.host.stateMachine.snapshot()
+    } catch (err: any) {
+      this.failed(meta.index, err)
+      return
+    }
+    this.persisting = this.persist(meta, data)
+      .catch((err: Error) => { this.failed(meta.index, err) })
+      .finally(() => {
+        this.persisting = undefined
+        this.host.schedule()
+      })
+  }
+
+  private async persist (meta: SnapshotMeta, pending: Uint8Array | Promise<Uint8Array>): Promise<void> {
+    const data = await pending
+    if (!(data instanceof Uint8Array)) {
+      throw new InvalidSnapshotError('StateMachine.snapshot() must return a Uint8Array')
+    }
+    const options = { signal: this.shutdown.signal }
+    const stored = await this.host.storage.saveSnapshot(meta, data, options)
+    const compactedTo = this.host.core().snapshotPersisted(stored.meta, this.host.trailingEntries)
+    await this.host.storage.compactLog(compactedTo, options)
+    if (stored.meta.index === meta.index) {
+      this.host.log('snapshot at %d (%d bytes), log compacted up to %d', meta.index, data.byteLength, compactedTo)
+      this.host.snapshotted(meta, false)
+    }
+    this.settleWaiters(stored.meta)
+  }
+
+  /** Callers waiting for a snapshot that `durable` covers get it. */
+  private settleWaiters (durable: SnapshotMeta): void {
+    for (const waiter of this.waiters) {
+      if (waiter.index <= durable.index) {
+        this.waiters.delete(waiter)
+        waiter.resolve(durable)
+      }
+    }
+  }
+
+  private failed (index: number, err: Error): void {
+    this.failedAt = index
+    if (this.shutdown.signal.aborted) {
+      return
+    }
+    this.host.log.error('cannot take a snapshot - %e', err)
+    for (const waiter of this.waiters) {
+      waiter.reject(err)
+    }
+    this.waiters.clear()
+  }
+
+  /** Registers a caller waiting for a snapshot covering `index`; returns how to unregister. */
+  addWaiter (waiter: SnapshotWaiter): () => void {
+    this.waiters.add(waiter)
+    this.host.schedule()
+    return () => { this.waiters.delete(waiter) }
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  /**
+   * Streams the latest snapshot to a follower, as the core asked, and tells
+   * the core how it ended. The core only asks for a snapshot it knows to be
+   * durable; if the stored one is not that one any more, the core is told
+   * at once and asks again later.
+   */
+  send (m: SnapshotRequest): void {
+    const core = this.host.core()
+    const stored = this.host.storage.snapshot
+    if (stored === undefined || stored.meta.index !== m.snapshot.index || stored.meta.term !== m.snapshot.term) {
+      core.snapshotSent(m.to, false)
+      return
+    }
+    if (this.sending.has(m.to)) {
+      return
+    }
+    const abandon = new AbortController()
+    this.sending.set(m.to, abandon)
+    this.host.log('sending the snapshot at %d (%d bytes) to %s', stored.meta.index, stored.size, m.to)
+    const options = { signal: AbortSignal.any([this.shutdown.signal, abandon.signal]) }
+    this.host.transfer.send(this.host.peerId(m.to), {
+      message: messageToPb(m),
+      size: stored.size,
+      chunks: stored.chunks,
+      checksum: stored.checksum,
+      data: this.host.storage.readSnapshot(stored, options)
+    }, options).then(() => true, (err: Error) => {
+      this.host.log('the snapshot at %d did not reach %s - %e', stored.meta.index, m.to, err)
+      return false
+    }).then(delivered => {
+      this.sending.delete(m.to)
+      if (!this.shutdown.signal.aborted && !abandon.signal.aborted) {
+        core.snapshotSent(m.to, delivered)
+        this.host.schedule()
+      }
+    }, () => {})
+  }
+
+  /** This node's leadership changed: transfers it started as leader serve no one now. */
+  leaderChanged (): void {
+    for (const abandon of this.sending.values()) {
+      abandon.abort(new Error('no longer the leader'))
+    }
+    this.sending.clear()
+  }
+
+  // ---- receiving ----------------------------------------------------------
+
+  /**
+   * An offer from a peer. It must be an InstallSnapshot request from a
+   * member to this node. When the core can decide without the data (the
+   * snapshot is stale, or this log already holds its last entry) the request
+   * is stepped at once and the data refused; otherwise the data is staged
+   * in the datastore and the request stepped once it is complete and
+   * verified.
+   */
+  readonly onOffer = async (from: PeerId, offer: SnapshotOffer): Promise<SnapshotSink> => {
+    const sender = from.toString()
+    const m = offer.message === undefined ? undefined : messageFromPb(offer.message)
+    if (m?.type !== 'snapshot-request' || m.from !== sender || m.to !== this.host.self || !this.host.isMember(sender)) {
+      throw new InvalidSnapshotError(`${sender} offered something other than a snapshot for this node`)
+    }
+    const core = this.host.core()
+    const { index, term } = m.snapshot
+    if (index <= core.commitIndex || core.log.matchTerm(index, term) || m.term < core.term) {
+      core.step(m)
+      this.host.schedule()
+      throw new SnapshotNotNeededError()
+    }
+    if (this.receiving !== undefined) {
+      if (this.receiving.term >= m.term) {
+        throw new SnapshotBusyError()
+      }
+      // A newer leader's snapshot replaces one from a leader that lost office.
+      this.receiving.abandon.abort(new SnapshotBusyError())
+    }
+    const receiving = { term: m.term, abandon: new AbortController() }
+    this.receiving = receiving
+    const done = (): void => {
+      if (this.receiving === receiving) {
+        this.receiving = undefined
+      }
+    }
+    const incoming = this.host.storage.receiveSnapshot(m.snapshot, offer.size, offer.chunks, offer.checksum)
+    return {
+      write: async (chunk, options) => {
+        receiving.abandon.signal.throwIfAborted()
+        await incoming.write(chunk, options)
+      },
+      finish: async (options) => {
+        try {
+          receiving.abandon.signal.throwIfAborted()
+          this.accept(m, await incoming.finish(options))
+        } finally {
+          done()
+        }
+      },
+      discard: async (options) => {
+        done()
+        await incoming.discard(options)
+      }
+    }
+  }
+
+  /** A complete, verified snapshot: the core decides whether to install it. */
+  private accept (m: SnapshotRequest, received: StoredSnapshot): void {
+    const core = this.host.core()
+    core.step(m)
+    this.host.schedule()
+    const installing = core.pendingInstall === m.snapshot
+    const obsolete = installing ? this.staged : received
+    if (installing) {
+      this.staged = received
+    }
+    if (obsolete !== undefined) {
+      void this.discard(obsolete)
+    }
+  }
+
+  /**
+   * Installs a received snapshot the core chose (`Ready.snapshot`): it
+   * replaces the stored log, then the state machine's state.
+   */
+  async install (meta: SnapshotMeta): Promise<void> {
+    const staged = this.staged
+    if (staged === undefined || staged.meta.index !== meta.index || staged.meta.term !== meta.term) {
+      throw new InvalidSnapshotError(`the snapshot at ${meta.index} to install was not received`)
+    }
+    this.staged = undefined
+    await this.host.storage.installSnapshot(staged)
+    this.settleWaiters(meta)
+    await this.host.stateMachine.restore(await this.host.storage.snapshotData(staged))
+    this.host.log('installed the snapshot at %d (%d bytes) from the leader', meta.index, staged.size)
+    this.host.restored(meta)
+    this.host.snapshotted(meta, true)
+  }
+
+  private async discard (snapshot: StoredSnapshot): Promise<void> {
+    await this.host.storage.discardSnapshot(snapshot).catch((err: Error) => {
+      this.host.log('cannot delete an unused snapshot - %e', err)
+    })
+  }
+}
+
+/** The receiver already has what the offered snapshot holds; its request was handled without the data. */
+class SnapshotNotNeededError extends Error {
+  static name = 'SnapshotNotNeededError'
+
+  constructor () {
+    super('The snapshot is not needed')
+    this.name = 'SnapshotNotNeededError'
+  }
+}
+
+/** The receiver is taking in another snapshot; the leader tries again later. */
+class SnapshotBusyError extends Error {
+  static name = 'SnapshotBusyError'
+
+  constructor () {
+    super('Another snapshot is being received')
+    this.name = 'SnapshotBusyError'
+  }
+}
