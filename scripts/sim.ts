@@ -36,12 +36,12 @@ let done = 0
 let operations = 0
 let lastReport = started
 const failures: ScenarioFailure[] = []
-const perScenario = new Map<string, { runs: number, failed: number, snapshots: number, installs: number }>()
+const perScenario = new Map<string, { runs: number, failed: number, snapshots: number, installs: number, configChanges: number }>()
 
 out(`${total} runs: ${scenarios.length} scenario(s) × ${seeds.length} seed(s) × ${modes.map(m => m ? 'noisy' : 'calm').join('+')}`)
 /** Runs one scenario once; returns false when it is time to stop (too many failures). */
 async function runOne (s: Scenario, seed: number, noisy: boolean): Promise<boolean> {
-  const tally = perScenario.get(s.name) ?? { runs: 0, failed: 0, snapshots: 0, installs: 0 }
+  const tally = perScenario.get(s.name) ?? { runs: 0, failed: 0, snapshots: 0, installs: 0, configChanges: 0 }
   perScenario.set(s.name, tally)
   tally.runs++
   try {
@@ -49,6 +49,7 @@ async function runOne (s: Scenario, seed: number, noisy: boolean): Promise<boole
     operations += summary.operations
     tally.snapshots += summary.snapshots
     tally.installs += summary.installs
+    tally.configChanges += summary.configChanges
   } catch (err) {
     if (!(err instanceof ScenarioFailure)) {
       throw err
@@ -80,7 +81,7 @@ for (const { seed, s, noisy } of runs) {
 out(`\n${done} runs in ${((Date.now() - started) / 1000).toFixed(1)} s, ${operations} client operations checked for linearizability`)
 const width = Math.max(...scenarios.map(s => s.name.length))
 for (const [name, tally] of perScenario) {
-  const snapshots = `${String(tally.snapshots).padStart(7)} snapshots ${String(tally.installs).padStart(6)} installs`
+  const snapshots = `${String(tally.snapshots).padStart(7)} snapshots ${String(tally.installs).padStart(6)} installs ${String(tally.configChanges).padStart(6)} config changes`
   out(`  ${name.padEnd(width)} ${String(tally.runs).padStart(7)} runs ${snapshots}  ${tally.failed > 0 ? `${tally.failed} FAILED` : 'ok'}`)
 }
 out(failures.length === 0 ? 'all runs passed' : `${failures.length} run(s) failed; replay with the commands above`)

@@ -24,7 +24,8 @@ export function parseBootstrap (list: Array<PeerId | string | Multiaddr>): Boots
   return [...members.values()]
 }
 
-function parseMember (item: PeerId | string | Multiaddr): BootstrapMember {
+/** Reads one peer given as a peer id (object or string) or a multiaddr ending in `/p2p/<id>`. */
+export function parseMember (item: PeerId | string | Multiaddr): BootstrapMember {
   if (isMultiaddr(item) || (typeof item === 'string' && item.startsWith('/'))) {
     const address = typeof item === 'string' ? parseMultiaddr(item) : item
     const id = address.getComponents().findLast(c => c.name === 'p2p')?.value

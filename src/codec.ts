@@ -3,8 +3,11 @@
  * both on the wire and in the datastore.
  */
 import { InvalidMessageError } from '@libp2p/interface'
-import { Entry as PbEntry, HardState as PbHardState, RaftMessage as PbMessage } from './pb/raft.ts'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { Entry as PbEntry, HardState as PbHardState, MembershipRequest as PbMembershipRequest, RaftMessage as PbMessage } from './pb/raft.ts'
 import type { Entry, HardState, Message, SnapshotMeta } from './core/index.ts'
+import type { MembershipRequest } from './membership.ts'
 import type { SnapshotMeta as PbSnapshotMeta } from './pb/raft.ts'
 
 const ENTRY_TYPES = {
@@ -22,7 +25,8 @@ const MESSAGE_TYPES = {
   'heartbeat-response': PbMessage.Type.HEARTBEAT_RESPONSE,
   'read-index-request': PbMessage.Type.READ_INDEX_REQUEST,
   'read-index-response': PbMessage.Type.READ_INDEX_RESPONSE,
-  'snapshot-request': PbMessage.Type.SNAPSHOT_REQUEST
+  'snapshot-request': PbMessage.Type.SNAPSHOT_REQUEST,
+  'timeout-now': PbMessage.Type.TIMEOUT_NOW
 } as const
 
 const EMPTY = new Uint8Array(0)
@@ -81,7 +85,7 @@ export function snapshotMetaFromPb (pb: PbSnapshotMeta | undefined): SnapshotMet
 }
 
 /** Decodes protobuf bytes, reporting any failure as an `InvalidMessageError`. */
-export function decodeWith<T> (decode: (bytes: Uint8Array) => T, bytes: Uint8Array, what: string): T {
+export function decodeWith<T, I = Uint8Array> (decode: (input: I) => T, bytes: I, what: string): T {
   try {
     return decode(bytes)
   } catch (err: any) {
@@ -108,13 +112,16 @@ export function messageToPb (m: Message): PbMessage {
     index: 0,
     hintIndex: 0,
     hintTerm: 0,
-    context: 0
+    context: 0,
+    transfer: false
   }
   switch (m.type) {
     case 'vote-request':
-      return { ...pb, preVote: m.preVote, lastIndex: m.lastIndex, lastTerm: m.lastTerm }
+      return { ...pb, preVote: m.preVote, lastIndex: m.lastIndex, lastTerm: m.lastTerm, transfer: m.transfer === true }
+    case 'timeout-now':
+      return pb
     case 'vote-response':
-      return { ...pb, preVote: m.preVote, granted: m.granted }
+      return { ...pb, preVote: m.preVote, granted: m.granted, leader: m.leader }
     case 'append-request':
       return { ...pb, prevIndex: m.prevIndex, prevTerm: m.prevTerm, entries: m.entries.map(entryToPb), commit: m.commit }
     case 'append-response':
@@ -137,9 +144,15 @@ export function messageFromPb (pb: PbMessage): Message {
   const base = { from: pb.from, to: pb.to, term: pb.term }
   switch (pb.type) {
     case PbMessage.Type.VOTE_REQUEST:
-      return { ...base, type: 'vote-request', preVote: pb.preVote, lastIndex: pb.lastIndex, lastTerm: pb.lastTerm }
+      return pb.transfer
+        ? { ...base, type: 'vote-request', preVote: pb.preVote, lastIndex: pb.lastIndex, lastTerm: pb.lastTerm, transfer: true }
+        : { ...base, type: 'vote-request', preVote: pb.preVote, lastIndex: pb.lastIndex, lastTerm: pb.lastTerm }
+    case PbMessage.Type.TIMEOUT_NOW:
+      return { ...base, type: 'timeout-now' }
     case PbMessage.Type.VOTE_RESPONSE:
-      return { ...base, type: 'vote-response', preVote: pb.preVote, granted: pb.granted }
+      return pb.leader === undefined
+        ? { ...base, type: 'vote-response', preVote: pb.preVote, granted: pb.granted }
+        : { ...base, type: 'vote-response', preVote: pb.preVote, granted: pb.granted, leader: pb.leader }
     case PbMessage.Type.APPEND_REQUEST:
       return { ...base, type: 'append-request', prevIndex: pb.prevIndex, prevTerm: pb.prevTerm, entries: pb.entries.map(entryFromPb), commit: pb.commit }
     case PbMessage.Type.APPEND_RESPONSE:
@@ -156,5 +169,40 @@ export function messageFromPb (pb: PbMessage): Message {
       return { ...base, type: 'snapshot-request', snapshot: snapshotMetaFromPb(pb.snapshot) }
     default:
       throw new InvalidMessageError(`unknown message type ${String(pb.type)}`)
+  }
+}
+
+const CHANGES_TO_PB = {
+  'add-learner': PbMembershipRequest.Change.ADD_LEARNER,
+  'add-voter': PbMembershipRequest.Change.ADD_VOTER,
+  remove: PbMembershipRequest.Change.REMOVE,
+  transfer: PbMembershipRequest.Change.TRANSFER,
+  join: PbMembershipRequest.Change.JOIN
+} as const
+
+/** The wire form of a membership request. */
+export function membershipToPb (id: number, request: MembershipRequest): PbMembershipRequest {
+  return {
+    id,
+    change: CHANGES_TO_PB[request.change],
+    peer: request.peer ?? '',
+    addrs: 'addrs' in request ? (request.addrs ?? []).map(a => a.bytes as Uint8Array<ArrayBuffer>) : [],
+    voter: request.change === 'join' && request.voter
+  }
+}
+
+/** The membership request a wire request stands for. */
+export function membershipFromPb (pb: PbMembershipRequest): MembershipRequest {
+  const addrs = decodeWith(bytes => bytes.map(b => multiaddr(b)), pb.addrs, 'addresses')
+  if (pb.peer !== '' || pb.change !== PbMembershipRequest.Change.TRANSFER) {
+    decodeWith(peerIdFromString, pb.peer, 'peer id')
+  }
+  switch (pb.change) {
+    case PbMembershipRequest.Change.ADD_LEARNER: return { change: 'add-learner', peer: pb.peer, addrs }
+    case PbMembershipRequest.Change.ADD_VOTER: return { change: 'add-voter', peer: pb.peer, addrs }
+    case PbMembershipRequest.Change.REMOVE: return { change: 'remove', peer: pb.peer }
+    case PbMembershipRequest.Change.TRANSFER: return { change: 'transfer', peer: pb.peer === '' ? undefined : pb.peer }
+    case PbMembershipRequest.Change.JOIN: return { change: 'join', peer: pb.peer, voter: pb.voter, addrs }
+    default: throw new InvalidMessageError(`unknown membership change ${String(pb.change)}`)
   }
 }

@@ -128,3 +128,88 @@ export class SnapshotTransferError extends Error {
     this.name = 'SnapshotTransferError'
   }
 }
+
+/**
+ * A membership change was asked for while the previous one is not yet
+ * committed, or before the leader committed an entry of its own term.
+ * Nothing was changed; try again shortly.
+ */
+export class MembershipChangeInProgressError extends Error {
+  static name = 'MembershipChangeInProgressError'
+
+  constructor (message = 'Another membership change is in progress') {
+    super(message)
+    this.name = 'MembershipChangeInProgressError'
+  }
+}
+
+/** The leader is handing leadership over and accepts no commands or changes until that ends. */
+export class LeadershipTransferInProgressError extends Error {
+  static name = 'LeadershipTransferInProgressError'
+  readonly transferee: string | undefined
+
+  constructor (transferee?: string, message = `Leadership is being handed to ${transferee ?? 'another member'}`) {
+    super(message)
+    this.name = 'LeadershipTransferInProgressError'
+    this.transferee = transferee
+  }
+}
+
+/** A new voter did not catch up with the leader's log in time; it stays a learner. */
+export class CatchUpTimeoutError extends Error {
+  static name = 'CatchUpTimeoutError'
+
+  constructor (peer?: string, message = `${peer ?? 'The new member'} did not catch up with the leader's log in time; it remains a learner`) {
+    super(message)
+    this.name = 'CatchUpTimeoutError'
+  }
+}
+
+/** The leader's `authorizeJoin` refused a node that asked to join (or none is set: joins are refused by default). */
+export class JoinRefusedError extends Error {
+  static name = 'JoinRefusedError'
+
+  constructor (peer?: string, message = `The leader refused to let ${peer ?? 'this node'} join`) {
+    super(message)
+    this.name = 'JoinRefusedError'
+  }
+}
+
+/** The chosen voter did not take over leadership in time; the old leader leads on. */
+export class LeadershipTransferError extends Error {
+  static name = 'LeadershipTransferError'
+
+  constructor (peer?: string, message = `${peer ?? 'The transferee'} did not take over leadership in time; the leader leads on`) {
+    super(message)
+    this.name = 'LeadershipTransferError'
+  }
+}
+
+/** Only voters may change the membership (a learner or a node outside the group may only ask to join). */
+export class NotVoterError extends Error {
+  static name = 'NotVoterError'
+
+  constructor (message = 'Only a voter may change the membership') {
+    super(message)
+    this.name = 'NotVoterError'
+  }
+}
+
+const NAMED_ERRORS: Record<string, new (...args: any[]) => Error> = {
+  NotVoterError,
+  NoLeaderError,
+  InvalidParametersError,
+  NotCommittedError,
+  CommitTimeoutError,
+  MembershipChangeInProgressError,
+  LeadershipTransferInProgressError,
+  CatchUpTimeoutError,
+  JoinRefusedError,
+  LeadershipTransferError
+}
+
+/** The error a leader named in a forwarded answer, rebuilt with its class when it is one of ours. */
+export function errorNamed (name: string): Error {
+  const Named = NAMED_ERRORS[name]
+  return Named === undefined ? Object.assign(new Error(`The leader refused the request: ${name}`), { name }) : new Named()
+}

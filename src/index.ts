@@ -21,7 +21,7 @@
 
 import { RaftService } from './raft.ts'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, Metrics, PeerId, PeerStore, TypedEventTarget, TypedEventEmitter } from '@libp2p/interface'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 
@@ -71,7 +71,9 @@ export interface RaftInit {
    * The initial voters, this node included: peer ids (objects or strings) or
    * multiaddrs ending in `/p2p/<id>` (whose addresses also go to the peer
    * store). Used only when nothing is persisted yet; every initial voter must
-   * be given the same list.
+   * be given the same list. An empty list starts a node that belongs to no
+   * configuration and waits for the leader to add it (`addVoter`,
+   * `addLearner`).
    *
    * @default [this node] - a single-member group
    */
@@ -204,11 +206,58 @@ export interface RaftInit {
   trailingEntries?: number
 
   /**
+   * Members to ask, in turn, to let this node in when it starts without any
+   * stored state: peer ids or multiaddrs ending in `/p2p/<id>`. With `join`
+   * set, `bootstrap` is not used; the node waits, outside any configuration,
+   * until the leader adds it (see `authorizeJoin`). Ignored once the node
+   * has state.
+   *
+   * @default []
+   */
+  join?: PeerInput[]
+
+  /**
+   * Whether a node joining through `join` asks to become a voter (it joins
+   * as a learner, and is promoted once it has caught up) rather than a
+   * learner.
+   *
+   * @default false
+   */
+  joinAsVoter?: boolean
+
+  /**
+   * Decides, on the leader, whether a node that asks to join may: return
+   * true to add it (as a learner, or as a voter if it asked to and you
+   * allow that). A refused node gets a `JoinRefusedError`.
+   *
+   * @default refuses every join
+   */
+  authorizeJoin?(peer: PeerId, request: { voter: boolean }): boolean | Promise<boolean>
+
+  /**
    * Prefix of every datastore key this service writes.
    *
    * @default '/raft'
    */
   datastorePrefix?: string
+}
+
+/** A peer: its id (object or string), or a multiaddr ending in `/p2p/<id>` (whose address goes to the peer store). */
+export type PeerInput = PeerId | string | Multiaddr
+
+/** Where a membership change was appended, once committed (for a change already in effect: the configuration in force). */
+export interface MembershipResult {
+  index: number
+  term: number
+}
+
+export interface JoinOptions extends AbortOptions {
+  /**
+   * Ask to become a voter, not only a learner.
+   *
+   * @default false
+   */
+  voter?: boolean
 }
 
 /** What `raft()` needs from the libp2p node. */
@@ -222,6 +271,8 @@ export interface RaftComponents {
   logger: ComponentLogger
   /** When present, Raft's state is reported as the `libp2p_raft_state` metric group */
   metrics?: Metrics
+  /** Where this node listens, told to the leader when it joins */
+  addressManager?: AddressManager
 }
 
 /**
@@ -326,6 +377,44 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
    */
   snapshot(options?: AbortOptions): Promise<{ index: number, term: number }>
 
+  /**
+   * Adds a learner: a member that receives the log (or a snapshot) but does
+   * not vote or count for the quorum. Runs on the leader (a follower
+   * forwards it) and resolves once the change is committed. One change at a
+   * time: rejects with `MembershipChangeInProgressError` while another runs.
+   */
+  addLearner(peer: PeerInput, options?: AbortOptions): Promise<MembershipResult>
+
+  /**
+   * Adds a voter. A new or lagging peer first follows as a learner and is
+   * promoted only once it has caught up, so adding a slow node never stalls
+   * commits; rejects with `CatchUpTimeoutError` (it stays a learner) if it
+   * does not catch up before the deadline. Promotes a learner the same way.
+   */
+  addVoter(peer: PeerInput, options?: AbortOptions): Promise<MembershipResult>
+
+  /**
+   * Removes a voter or learner. Removing the leader itself is allowed: it
+   * commits the change, then steps down. Refuses to remove the last voter.
+   */
+  removeMember(peer: PeerInput, options?: AbortOptions): Promise<MembershipResult>
+
+  /**
+   * Hands leadership to `peer`, or to the most up-to-date voter: the leader
+   * catches it up, then tells it to campaign at once. Commits wait meanwhile.
+   * Resolves with the new leader; rejects with `LeadershipTransferError` if
+   * it did not take over within an election timeout (the old leader leads on).
+   */
+  transferLeadership(peer?: PeerInput, options?: AbortOptions): Promise<PeerId>
+
+  /**
+   * Asks `peer`, a member, to let this node (which belongs to no
+   * configuration yet) in; the leader's `authorizeJoin` decides. Resolves
+   * once this node is in the configuration; rejects with `JoinRefusedError`
+   * when refused. Nodes started with `join` do this by themselves.
+   */
+  join(peer: PeerInput, options?: JoinOptions): Promise<MembershipResult>
+
   status(): RaftStatus
 }
 
@@ -338,5 +427,5 @@ export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft
 
 export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
 export type * from './core/index.ts'
-export { CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, NoLeaderError, NotCommittedError, NotLeaderError, SnapshotTransferError } from './errors.ts'
+export { CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotVoterError, SnapshotTransferError } from './errors.ts'
 export * from './consensus/index.ts'

@@ -59,4 +59,10 @@ export class MemberAddresses {
       tags: { [KEEP_ALIVE_TAG]: { value: 1 } }
     })
   }
+
+  /** A member left: drop its keep-alive tag and the addresses Raft kept for it. */
+  async forget (id: string): Promise<void> {
+    await this.datastore.delete(new Key(this.prefix + id))
+    await this.peerStore.merge(peerIdFromString(id), { tags: { [KEEP_ALIVE_TAG]: undefined } })
+  }
 }

@@ -7,6 +7,9 @@ import type { StateMachine, RaftInit } from './index.ts'
 /** Every `RaftInit` field with its default filled in and checked. */
 export type RaftOptions = Required<Omit<RaftInit, 'bootstrap'>> & Pick<RaftInit, 'bootstrap'>
 
+/** Joins are refused unless the leader's `authorizeJoin` says otherwise. */
+const REFUSE_JOINS = (): boolean => false
+
 /** A state machine that keeps nothing: useful for a pure replicated log. */
 const NOOP_STATE_MACHINE: StateMachine = {
   apply: () => undefined,
@@ -36,6 +39,9 @@ export function resolveOptions (init: RaftInit): RaftOptions {
     maxQueuedFrames: init.maxQueuedFrames ?? c.MAX_QUEUED_FRAMES,
     snapshotThreshold: init.snapshotThreshold ?? c.SNAPSHOT_THRESHOLD,
     trailingEntries: init.trailingEntries ?? c.TRAILING_ENTRIES,
+    join: init.join ?? [],
+    joinAsVoter: init.joinAsVoter ?? false,
+    authorizeJoin: init.authorizeJoin ?? REFUSE_JOINS,
     datastorePrefix: init.datastorePrefix ?? c.DATASTORE_PREFIX
   }
   const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames', 'snapshotThreshold'] as const
@@ -68,6 +74,15 @@ export function resolveOptions (init: RaftInit): RaftOptions {
   }
   if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) {
     throw new InvalidParametersError('bootstrap must be an array of peer ids or multiaddrs')
+  }
+  if (!Array.isArray(options.join)) {
+    throw new InvalidParametersError('join must be an array of peer ids or multiaddrs')
+  }
+  if (typeof options.joinAsVoter !== 'boolean') {
+    throw new InvalidParametersError(`joinAsVoter must be a boolean, got ${String(options.joinAsVoter)}`)
+  }
+  if (typeof options.authorizeJoin !== 'function') {
+    throw new InvalidParametersError('authorizeJoin must be a function')
   }
   return options
 }

@@ -1,25 +1,29 @@
 import { NotStartedError, TimeoutError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Key } from 'interface-datastore'
-import { parseBootstrap } from './bootstrap.ts'
-import { messageFromPb, messageToPb } from './codec.ts'
+import { parseBootstrap, parseMember } from './bootstrap.ts'
+import { membershipFromPb, membershipToPb, messageFromPb, messageToPb } from './codec.ts'
 import { DIAL_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, RECENT_RESULTS, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from './constants.ts'
 import { RaftCore, bootstrapState } from './core/index.ts'
 import { Deadline } from './deadline.ts'
-import { CommitTimeoutError, InvalidParametersError, NoLeaderError, NotCommittedError } from './errors.ts'
+import { CommitTimeoutError, InvalidParametersError, LeadershipTransferInProgressError, NoLeaderError, NotCommittedError, NotVoterError, errorNamed } from './errors.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { MemberAddresses } from './member-addresses.ts'
+import { Membership } from './membership.ts'
 import { RaftNetwork } from './network/raft-network.ts'
 import { SnapshotTransfer } from './network/snapshot-transfer.ts'
 import { coreOptions, resolveOptions } from './options.ts'
+import { MembershipRequest as PbMembershipRequest } from './pb/raft.ts'
 import { Snapshots } from './snapshots.ts'
 import { RaftStorage } from './storage/raft-storage.ts'
 import type { BootstrapMember } from './bootstrap.ts'
-import type { Entry, HardState, Message, Notification, SnapshotMeta } from './core/index.ts'
-import type { CommitResult, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftStatus } from './index.ts'
+import type { Configuration, Entry, HardState, Message, Notification, SnapshotMeta } from './core/index.ts'
+import type { CommitResult, JoinOptions, MembershipResult, PeerInput, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftStatus } from './index.ts'
+import type { MembershipRequest } from './membership.ts'
 import type { RaftOptions } from './options.ts'
 import type { ProposeRequest, ProposeResponse, Frame } from './pb/raft.ts'
 import type { AbortOptions, IdentifyResult, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 interface ApplyWaiter {
   term: number
@@ -70,7 +74,8 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private reportedRole: RaftRole = 'follower'
   private readonly waiters = new Map<number, ApplyWaiter[]>()
   private readonly recentResults = new Map<number, AppliedResult>()
-  private readonly forwards = new Map<number, { leader: string, answer(response: ProposeResponse): void, abandon(): void }>()
+  /** Requests sent to another node, by id; `leader`: sent to it as the leader (the answer is void once it is not) */
+  private readonly forwards = new Map<number, { to: string, leader: boolean, answer(response: ProposeResponse): void, abandon(): void }>()
   private nextForwardId = 1
   /** Reads waiting for their read index, by id; `retryAt`: when to ask again if no answer came */
   private readonly readWaiters = new Map<number, { retryAt: number, settle(index: number | undefined): void }>()
@@ -78,6 +83,14 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private readonly applyWaiters = new Set<{ index: number, resolve(): void }>()
   private nextReadId = 1
   private readonly peerIds = new Map<string, PeerId>()
+  private readonly membership: Membership
+  /** Calls waiting for a condition on this node's state, checked on every tick and batch */
+  private readonly conditionWaiters = new Set<{ check(): boolean, resolve(): void }>()
+  /** Leaders a member named that this node's configuration does not list yet (it missed their addition) */
+  private readonly vouched = new Set<string>()
+  /** The members of the configuration last reported, to tell who left */
+  private knownMembers = new Set<string>()
+  private joining: Promise<void> | undefined
   private readonly rememberedAddresses = new Map<string, string>()
 
   constructor (components: RaftComponents, init: RaftInit = {}) {
@@ -88,7 +101,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.options = resolveOptions(init)
     this.self = components.peerId.toString()
     this.bootstrap = parseBootstrap(this.options.bootstrap ?? [components.peerId])
-    if (!this.bootstrap.some(member => member.id === this.self)) {
+    if (this.bootstrap.length > 0 && !this.bootstrap.some(member => member.id === this.self)) {
       throw new InvalidParametersError(`bootstrap must include this node (${this.self})`)
     }
     const root = new Key(`${this.options.datastorePrefix}/${this.options.group}`)
@@ -113,6 +126,20 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       maxInboundStreams: this.options.maxInboundStreams,
       dialTimeout: DIAL_TIMEOUT
     }, (from, frame) => { this.onFrame(from, frame) })
+    this.membership = new Membership({
+      log: this.log,
+      authorizeJoin: this.options.authorizeJoin,
+      catchUpSlack: this.options.maxEntriesPerAppend,
+      core: () => this.liveCore(),
+      peerId: (id) => this.peerId(id),
+      schedule: () => { this.schedule() },
+      waitApplied: async (index, term, deadline) => this.waitApplied(index, term, deadline),
+      until: async (condition, deadline, onExpire) => { await this.until(condition, deadline, onExpire) },
+      rememberAddresses: async (id, addrs) => {
+        await this.addresses.remember(id, addrs)
+        await this.addresses.keep(id, addrs)
+      }
+    })
     this.transfer = new SnapshotTransfer(components, {
       protocol: `${PROTOCOL_PREFIX}/${this.options.group}/${SNAPSHOT_PROTOCOL_SUFFIX}/${PROTOCOL_VERSION}`,
       maxChunkSize: SNAPSHOT_CHUNK_SIZE,
@@ -135,17 +162,20 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       return
     }
     let state = await this.storage.load()
-    if (state === undefined) {
+    const joining = state === undefined && this.options.join.length > 0
+    // With nothing stored, a node either founds the cluster or waits to be let in.
+    if (state === undefined && !joining && this.bootstrap.length > 0) {
       state = bootstrapState(this.bootstrap.map(member => member.id))
       await this.storage.write(state.hardState, state.entries ?? [])
       this.log('bootstrapped group %s with %d voters', this.options.group, this.bootstrap.length)
     }
+    state ??= {}
     for (const member of this.bootstrap) {
       if (member.address !== undefined && member.id !== this.self) {
         await this.addresses.remember(member.id, [member.address])
       }
     }
-    this.written = state.hardState
+    this.written = state.hardState ?? { term: 0, commit: 0 }
     const snapshots = this.createSnapshots()
     const restored = await snapshots.restoreStored(this._appliedIndex)
     if (restored !== undefined) {
@@ -164,6 +194,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.reportedRole = 'follower'
     this.failure = undefined
     await this.addresses.restore(this.otherMembers())
+    this.knownMembers = new Set(this.otherMembers())
     await this.network.start()
     await this.transfer.start()
     this.components.events.addEventListener('peer:identify', this.onIdentify)
@@ -174,6 +205,9 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     // Re-apply what was committed before the restart.
     this.schedule()
     this.log('started in group %s at term %d', this.options.group, this.core.term)
+    if (joining) {
+      this.joining = this.joinUntilMember()
+    }
   }
 
   async stop (): Promise<void> {
@@ -188,6 +222,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     for (const deadline of [...this.deadlines]) {
       deadline.expire()
     }
+    await this.joining
     await this.network.stop()
     await this.transfer.stop()
     await this.processing
@@ -338,6 +373,129 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     }
   }
 
+  // ---- membership -----------------------------------------------------------
+
+  async addLearner (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
+    const member = parseMember(peer)
+    return this.changeMembership({ change: 'add-learner', peer: member.id, addrs: addressesOf(member) }, options)
+  }
+
+  async addVoter (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
+    const member = parseMember(peer)
+    return this.changeMembership({ change: 'add-voter', peer: member.id, addrs: addressesOf(member) }, options)
+  }
+
+  async removeMember (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
+    return this.changeMembership({ change: 'remove', peer: parseMember(peer).id }, options)
+  }
+
+  async transferLeadership (peer?: PeerInput, options: AbortOptions = {}): Promise<PeerId> {
+    const target = peer === undefined ? undefined : parseMember(peer).id
+    const { leader } = await this.changeMembership({ change: 'transfer', peer: target }, options)
+    if (leader === undefined) {
+      throw new NoLeaderError('Leadership was handed over, but the new leader is not known')
+    }
+    return this.peerId(leader)
+  }
+
+  async join (peer: PeerInput, options: JoinOptions = {}): Promise<MembershipResult> {
+    this.assertRunning()
+    const member = parseMember(peer)
+    if (member.address !== undefined) {
+      await this.components.peerStore.merge(this.peerId(member.id), { multiaddrs: [member.address] })
+    }
+    const deadline = this.deadline(options)
+    try {
+      const request: MembershipRequest = { change: 'join', peer: this.self, voter: options.voter === true, addrs: this.components.addressManager?.getAddresses() }
+      const answer = await this.forward(member.id, (id) => ({ membership: membershipToPb(id, request) }), deadline, false)
+      if (answer.error !== undefined) {
+        throw errorNamed(answer.error)
+      }
+      // Resolve once the change reached this node too.
+      await this.until(() => this.isInConfig(this.self), deadline, () => new CommitTimeoutError(answer.index, answer.term, 'This node was added, but has not received the change before the deadline'))
+      return { index: answer.index, term: answer.term }
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  /** Runs a membership request on the leader (this node or a forward), retrying while leaders change. */
+  /** Runs a membership request on the leader (this node or a forward); resolves with where it landed and who leads after it. */
+  private async changeMembership (request: MembershipRequest, options: AbortOptions): Promise<MembershipResult & { leader?: string }> {
+    this.assertRunning()
+    const deadline = this.deadline(options)
+    try {
+      for (;;) {
+        if (deadline.expired) {
+          throw new NoLeaderError()
+        }
+        const core = this.liveCore()
+        if (core.role === 'leader') {
+          return { ...await this.membership.run(request, deadline), leader: core.leader }
+        }
+        const leader = core.leader
+        if (leader === undefined) {
+          await this.nextLeaderEvent(deadline, () => new NoLeaderError())
+          continue
+        }
+        // A transfer changes the leader on purpose: its answer still matters then.
+        const answer = await this.forward(leader, (id) => ({ membership: membershipToPb(id, request) }), deadline, request.change !== 'transfer')
+        if (answer.error === undefined) {
+          return { index: answer.index, term: answer.term, leader: answer.leader }
+        }
+        if (answer.error !== 'NotLeaderError') {
+          throw errorNamed(answer.error)
+        }
+        await this.nextLeaderEvent(deadline, () => new NoLeaderError())
+      }
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  /** A node started with `join` asks the members it was given, in turn, until one lets it in. */
+  private async joinUntilMember (): Promise<void> {
+    const candidates = this.options.join.map(peer => parseMember(peer))
+    const done = (): boolean => this.options.joinAsVoter ? this.liveCore().config.voters.includes(this.self) : this.isInConfig(this.self)
+    for (let attempt = 0; this.running && !done(); attempt++) {
+      const member = candidates[attempt % candidates.length]
+      try {
+        await this.join(member.address ?? member.id, { voter: this.options.joinAsVoter })
+        this.log('joined group %s', this.options.group)
+        continue
+      } catch (err: any) {
+        this.log('%s did not let this node join - %e', member.id, err)
+      }
+      await new Promise(resolve => setTimeout(resolve, this.options.electionTimeout))
+    }
+  }
+
+  /** Resolves once `condition` holds (checked on every tick and batch), or rejects with `onExpire()` at the deadline. */
+  private async until (condition: () => boolean, deadline: Deadline, onExpire: () => Error): Promise<void> {
+    if (condition()) {
+      return
+    }
+    await deadline.wait<void>(onExpire, (resolve) => {
+      const waiter = { check: condition, resolve }
+      this.conditionWaiters.add(waiter)
+      return () => { this.conditionWaiters.delete(waiter) }
+    })
+  }
+
+  private checkConditions (): void {
+    for (const waiter of [...this.conditionWaiters]) {
+      if (waiter.check()) {
+        this.conditionWaiters.delete(waiter)
+        waiter.resolve()
+      }
+    }
+  }
+
+  private isInConfig (id: string): boolean {
+    const config = this.core?.config
+    return config !== undefined && (config.voters.includes(id) || config.learners.includes(id))
+  }
+
   /** The read index for read `id`, or undefined when no answer came within an election timeout (ask again). */
   private async readIndexOf (id: number, deadline: Deadline): Promise<number | undefined> {
     return deadline.wait(() => new NoLeaderError('No leader confirmed the read before the deadline'), (resolve) => {
@@ -373,33 +531,49 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         throw new NoLeaderError()
       }
       const core = this.liveCore()
-      if (core.role === 'leader') {
+      if (core.role === 'leader' && core.transferTarget !== undefined) {
+        // Commands wait while leadership is handed over, then go to whoever leads.
+        await this.until(() => core.transferTarget === undefined || core.role !== 'leader', deadline, () => new LeadershipTransferInProgressError(core.transferTarget))
+        continue
+      }
+      const stepping = core.role === 'leader' && !core.config.voters.includes(this.self)
+      if (core.role === 'leader' && !stepping) {
         const slot = core.propose(command)
         this.schedule()
         return slot
       }
-      const leader = core.leader
+      const leader = stepping ? undefined : core.leader
       if (leader === undefined || leader === refusedBy) {
         await this.nextLeaderEvent(deadline, () => new NoLeaderError())
         continue
       }
-      const answer = await this.forward(leader, command, deadline)
+      const answer = await this.forward(leader, (id) => ({ propose: { id, command: command as Uint8Array<ArrayBuffer> } }), deadline)
       if (answer.error === undefined) {
         return { index: answer.index, term: answer.term }
       }
       if (answer.error === 'InvalidParametersError') {
         throw new InvalidParametersError('The leader refused the command as invalid')
       }
+      if (answer.error === 'LeadershipTransferInProgressError') {
+        // Wait for the hand-over to end (a new leader, or the old one leading on), then ask again.
+        const retryAt = Date.now() + this.options.electionTimeout
+        await this.until(() => core.leader !== leader || Date.now() >= retryAt, deadline, () => new LeadershipTransferInProgressError(leader))
+        continue
+      }
       this.log('%s refused a forwarded command (%s)', leader, answer.error)
       refusedBy = leader
     }
   }
 
-  /** Sends a command to the leader; rejects with CommitTimeoutError if no answer comes (it may have been appended). */
-  private async forward (leader: string, command: Uint8Array, deadline: Deadline): Promise<ProposeResponse> {
+  /**
+   * Sends a request to the leader (or, for a join, to any member); rejects
+   * with CommitTimeoutError if no answer comes (it may have been carried out).
+   */
+  private async forward (to: string, frame: (id: number) => Frame, deadline: Deadline, leader = true): Promise<ProposeResponse> {
     const id = this.nextForwardId++
     return deadline.wait(() => new CommitTimeoutError(), (resolve, reject) => {
       this.forwards.set(id, {
+        to,
         leader,
         answer: resolve,
         abandon: () => {
@@ -407,7 +581,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
           reject(new CommitTimeoutError())
         }
       })
-      this.network.send(leader, { propose: { id, command: command as Uint8Array<ArrayBuffer> } })
+      this.network.send(to, frame(id))
       return () => { this.forwards.delete(id) }
     })
   }
@@ -470,6 +644,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         waiter.settle(undefined)
       }
     }
+    this.checkConditions()
   }
 
   /**
@@ -525,6 +700,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
           this.readWaiters.get(id)?.settle(index)
         }
         core.advance(ready)
+        this.checkConditions()
       }
     } catch (err: any) {
       // Without durable writes this node cannot take part safely any more.
@@ -656,17 +832,32 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
           waiter.settle(undefined)
         }
         this.safeDispatchEvent('raft:leader', { detail: { leader: n.leader === undefined ? undefined : this.peerId(n.leader), term: n.term } })
+      } else if (n.type === 'transfer') {
+        this.log(n.to === undefined ? 'leadership transfer ended' : 'handing leadership to %s', n.to)
       } else {
-        for (const id of [...n.config.voters, ...n.config.learners]) {
-          if (id !== this.self) {
-            this.addresses.keep(id).catch((err: unknown) => { this.log.error('cannot tag member %s - %e', id, err) })
-          }
-        }
+        this.followMembers(n.config)
         this.safeDispatchEvent('raft:membership', {
           detail: { voters: n.config.voters.map(id => this.peerId(id)), learners: n.config.learners.map(id => this.peerId(id)), index: n.index }
         })
       }
     }
+  }
+
+  /** Keeps the members tagged and their addresses stored; forgets those that left. */
+  private followMembers (config: Configuration): void {
+    const members = new Set([...config.voters, ...config.learners].filter(id => id !== this.self))
+    for (const id of members) {
+      this.addresses.keep(id).catch((err: unknown) => { this.log.error('cannot tag member %s - %e', id, err) })
+    }
+    for (const id of this.knownMembers) {
+      if (!members.has(id)) {
+        this.log('%s left the group', id)
+        this.rememberedAddresses.delete(id)
+        this.addresses.forget(id).catch((err: unknown) => { this.log.error('cannot forget member %s - %e', id, err) })
+      }
+    }
+    this.knownMembers = members
+    this.vouched.clear()
   }
 
   // ---- inbound ------------------------------------------------------------
@@ -677,7 +868,14 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     }
     const sender = from.toString()
     if (!this.isMember(sender)) {
-      this.log('dropping a frame from %p, which is not a member of group %s', from, this.options.group)
+      // An outsider may only ask to join, in a frame that carries nothing else.
+      const bareJoin = frame.membership?.change === PbMembershipRequest.Change.JOIN && frame.membership.peer === sender &&
+        frame.message === undefined && frame.propose === undefined && frame.proposeResult === undefined
+      if (bareJoin) {
+        this.onMembershipRequest(sender, frame.membership as PbMembershipRequest)
+      } else {
+        this.log('dropping a frame from %p, which is not a member of group %s', from, this.options.group)
+      }
       return
     }
     if (frame.message !== undefined) {
@@ -697,13 +895,19 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         this.log('dropping a snapshot request from %p that came without its data', from)
         return
       }
+      if (m.type === 'vote-response' && m.leader !== undefined && !this.isMember(m.leader)) {
+        // A member vouches for a leader this node does not know: it missed a change of membership.
+        this.vouched.add(m.leader)
+      }
       this.liveCore().step(m)
       this.schedule()
     } else if (frame.propose !== undefined) {
       this.onProposeRequest(sender, frame.propose)
+    } else if (frame.membership !== undefined) {
+      this.onMembershipRequest(sender, frame.membership)
     } else if (frame.proposeResult !== undefined) {
       const forward = this.forwards.get(frame.proposeResult.id)
-      if (forward?.leader === sender) {
+      if (forward?.to === sender) {
         this.forwards.delete(frame.proposeResult.id)
         forward.answer(frame.proposeResult)
       }
@@ -716,7 +920,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
    */
   private abandonForwards (leader: string | undefined): void {
     for (const forward of [...this.forwards.values()]) {
-      if (forward.leader !== leader) {
+      if (forward.leader && forward.to !== leader) {
         forward.abandon()
       }
     }
@@ -736,15 +940,67 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       reply({ index: 0, term: 0, error: 'InvalidParametersError' })
       return
     }
+    if (core.transferTarget !== undefined) {
+      reply({ index: 0, term: 0, error: 'LeadershipTransferInProgressError', leader: core.leader })
+      return
+    }
+    if (!core.config.voters.includes(this.self)) {
+      // Removed itself: the next leader takes commands.
+      reply({ index: 0, term: 0, error: 'NotLeaderError' })
+      return
+    }
     const slot = core.propose(request.command)
     this.schedule()
     reply(slot)
   }
 
-  /** Members may talk to us; so may anyone while we belong to no configuration yet (waiting to be added). */
+  /**
+   * A member's request to change the membership (or a node's request to
+   * join): the leader carries it out and answers once it is committed; a
+   * follower relays a join to its leader and the answer back.
+   */
+  private onMembershipRequest (sender: string, pb: PbMembershipRequest): void {
+    const core = this.liveCore()
+    const reply = (answer: Omit<ProposeResponse, 'id'>): void => {
+      this.network.send(sender, { proposeResult: { id: pb.id, ...answer } })
+    }
+    const fail = (err: any): void => { reply({ index: 0, term: 0, error: err?.name ?? 'Error', leader: core.leader }) }
+    let request: MembershipRequest
+    try {
+      request = membershipFromPb(pb)
+    } catch (err) {
+      fail(err)
+      return
+    }
+    // Anyone may ask to join (authorizeJoin decides); only voters may change the membership.
+    if (request.change !== 'join' && !core.config.voters.includes(sender)) {
+      fail(new NotVoterError())
+      return
+    }
+    const deadline = this.deadline({})
+    const run = async (): Promise<Omit<ProposeResponse, 'id'>> => {
+      if (core.role === 'leader') {
+        return { ...await this.membership.run(request, deadline), leader: core.leader }
+      }
+      if (request.change === 'join' && core.leader !== undefined) {
+        const answer = await this.forward(core.leader, (id) => ({ membership: membershipToPb(id, request) }), deadline)
+        return { index: answer.index, term: answer.term, error: answer.error, leader: answer.leader }
+      }
+      return { index: 0, term: 0, error: 'NotLeaderError', leader: core.leader }
+    }
+    run().then(reply, fail).finally(() => { this.release(deadline) })
+  }
+
+  /**
+   * Members may talk to us, and so may members just removed that the leader
+   * still tells of their removal; anyone may while we belong to no
+   * configuration yet (waiting to be added).
+   */
   private isMember (id: string): boolean {
-    const config = this.liveCore().config
-    return config.voters.includes(id) || config.learners.includes(id) || (config.voters.length === 0 && config.learners.length === 0)
+    const core = this.liveCore()
+    const config = core.config
+    return config.voters.includes(id) || config.learners.includes(id) || core.progressOf(id) !== undefined ||
+      core.leader === id || this.vouched.has(id) || (config.voters.length === 0 && config.learners.length === 0)
   }
 
   /** Remembers where members listen, so a restart can re-dial them. */
@@ -845,4 +1101,8 @@ function settled (index: number, term: number, applied: AppliedResult): CommitRe
     throw applied.error
   }
   return { index, term, result: applied.result }
+}
+
+function addressesOf (member: { address?: Multiaddr }): Multiaddr[] {
+  return member.address === undefined ? [] : [member.address]
 }

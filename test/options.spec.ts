@@ -57,6 +57,9 @@ describe('options: resolveOptions', () => {
       maxQueuedFrames: 1,
       snapshotThreshold: 1,
       trailingEntries: 0,
+      join: ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'],
+      joinAsVoter: true,
+      authorizeJoin: () => true,
       datastorePrefix: '/x/y'
     }
     const bootstrap = ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN']
@@ -144,6 +147,9 @@ describe('options: resolveOptions', () => {
     it('a bootstrap that is not an array', () => {
       expectInvalid({ bootstrap: '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN' })
       expectInvalid({ bootstrap: {} })
+      expectInvalid({ join: 'x' })
+      expectInvalid({ joinAsVoter: 'yes' })
+      expectInvalid({ authorizeJoin: true })
       expectInvalid({ bootstrap: 1 })
     })
   })

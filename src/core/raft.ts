@@ -1,11 +1,11 @@
-import { InvalidParametersError, NotLeaderError } from '../errors.ts'
+import { InvalidParametersError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NotLeaderError } from '../errors.ts'
 import { LeaderLease } from './leader-lease.ts'
 import { RaftLog } from './log.ts'
 import { Progress } from './progress.ts'
 import { quorumIndex, voteOutcome } from './quorum.ts'
 import { ReadIndexTracker } from './read-index.ts'
 import type { ConfirmedRead } from './read-index.ts'
-import type { AppendRequest, AppendResponse, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, SnapshotRequest, VoteRequest, VoteResponse } from './types.ts'
+import type { AppendRequest, AppendResponse, ConfigChange, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, SnapshotRequest, VoteRequest, VoteResponse } from './types.ts'
 
 /** Tuning of the core, in ticks and counts. */
 export interface CoreOptions {
@@ -154,6 +154,21 @@ export class RaftCore {
   private randomizedElectionTimeout = 0
   private readonly votes = new Map<NodeId, boolean>()
   private readonly progress = new Map<NodeId, Progress>()
+  /**
+   * On the leader: members a configuration change removed, by the index of
+   * that change. They still get the log until they hold the change (so they
+   * learn they were removed), or for an election timeout after it commits.
+   */
+  private readonly departing = new Map<NodeId, number>()
+  /** On the leader: the voter it is handing leadership to, and ticks since it started */
+  private transferee: NodeId | undefined
+  private transferElapsed = 0
+  /**
+   * Set once this leader started handing over: its transferee may win a
+   * vote that ignores leases (and a late TimeoutNow can still make it), so
+   * the lease cannot vouch for reads for the rest of the term.
+   */
+  private leaseRevoked = false
   /** Set when new entries or a new commit index should go out to followers at the next ready */
   private broadcastPending = false
 
@@ -225,8 +240,13 @@ export class RaftCore {
 
   private tickLeader (): void {
     this.heartbeatElapsed++
+    if (this.transferee !== undefined && ++this.transferElapsed >= this.options.electionTicks) {
+      // The transferee did not take over in time: stay leader and accept commands again.
+      this.endTransfer()
+    }
     if (this.electionElapsed >= this.options.electionTicks) {
       this.electionElapsed = 0
+      this.forgetDeparted()
       if (this.options.checkQuorum) {
         if (!this.quorumActive()) {
           this.becomeFollower(this._term, undefined)
@@ -243,10 +263,20 @@ export class RaftCore {
     }
   }
 
-  /** Appends a command to the leader's log. Throws `NotLeaderError` elsewhere. */
+  /**
+   * Appends a command to the leader's log. Throws `NotLeaderError` elsewhere,
+   * and `LeadershipTransferInProgressError` while handing leadership over.
+   */
   propose (data: Uint8Array): { index: number, term: number } {
     if (this._role !== 'leader') {
       throw new NotLeaderError(this._leader)
+    }
+    if (this.transferee !== undefined) {
+      throw new LeadershipTransferInProgressError(this.transferee)
+    }
+    if (!this.isVoter()) {
+      // It removed itself and steps down once that commits: what it took now only the next leader would apply.
+      throw new NotLeaderError(undefined)
     }
     const entry: Entry = { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data }
     this.appendAsLeader(entry)
@@ -270,6 +300,114 @@ export class RaftCore {
     }
     this.send({ type: 'read-index-request', from: this.id, to: this._leader, term: this._term, id })
     return true
+  }
+
+  // ---- membership ---------------------------------------------------------
+
+  /**
+   * Whether the leader may append a configuration change now: one change at
+   * a time (the last one is committed), and only once an entry of its own
+   * term is committed, so a change never builds on one a previous leader
+   * left uncommitted (the 2015 single-server membership fix).
+   */
+  canChangeConfig (): boolean {
+    return this._role === 'leader' &&
+      this.log.term(this.log.committed) === this._term &&
+      (this.configEntry === undefined || this.configEntry.index <= this.log.committed)
+  }
+
+  /**
+   * Appends a configuration entry with one member added, promoted or
+   * removed; it takes effect at once. Throws `NotLeaderError` off the
+   * leader, `MembershipChangeInProgressError` until `canChangeConfig()`,
+   * and `InvalidParametersError` for a change that changes nothing or would
+   * leave no voter.
+   */
+  proposeConfigChange (change: ConfigChange): { index: number, term: number } {
+    if (this._role !== 'leader') {
+      throw new NotLeaderError(this._leader)
+    }
+    if (this.transferee !== undefined) {
+      throw new LeadershipTransferInProgressError(this.transferee)
+    }
+    if (!this.canChangeConfig()) {
+      throw new MembershipChangeInProgressError()
+    }
+    const config = applyChange(this._config, change)
+    const entry: Entry = { type: 'config', index: this.log.lastIndex() + 1, term: this._term, config }
+    this.appendAsLeader(entry)
+    return { index: entry.index, term: entry.term }
+  }
+
+  /**
+   * Hands leadership to the voter `to` (by default the one whose log is the
+   * most up to date): once its log matches, it is told to campaign at once.
+   * Commands are refused meanwhile; after an election timeout without a new
+   * leader this node leads on as before. Returns the transferee.
+   */
+  transferLeadership (to?: NodeId): NodeId {
+    if (this._role !== 'leader') {
+      throw new NotLeaderError(this._leader)
+    }
+    const target = to ?? this.mostUpToDateVoter()
+    if (target === undefined || target === this.id || !this.isVoter(target)) {
+      throw new InvalidParametersError(target === undefined ? 'there is no other voter to hand leadership to' : `${target} is not another voter`)
+    }
+    this.transferee = target
+    this.transferElapsed = 0
+    this.leaseRevoked = true
+    this.notifications.push({ type: 'transfer', to: target })
+    const pr = this.progress.get(target)
+    if (pr !== undefined) {
+      if (pr.match === this.log.lastIndex()) {
+        this.sendTimeoutNow(target)
+      } else {
+        this.sendAppend(target, pr, true)
+      }
+    }
+    return target
+  }
+
+  /** The index of the entry the configuration in force comes from */
+  get configIndex (): number {
+    return this.configEntry?.index ?? this._snapshot.index
+  }
+
+  /** The voter handed leadership to, while a transfer is under way */
+  get transferTarget (): NodeId | undefined { return this.transferee }
+
+  private mostUpToDateVoter (): NodeId | undefined {
+    let best: NodeId | undefined
+    let bestMatch = -1
+    for (const id of this._config.voters) {
+      const match = this.progress.get(id)?.match ?? -1
+      if (id !== this.id && match > bestMatch) {
+        best = id
+        bestMatch = match
+      }
+    }
+    return best
+  }
+
+  private sendTimeoutNow (to: NodeId): void {
+    this.send({ type: 'timeout-now', from: this.id, to, term: this._term })
+  }
+
+  private endTransfer (): void {
+    if (this.transferee !== undefined) {
+      this.transferee = undefined
+      this.notifications.push({ type: 'transfer', to: undefined })
+    }
+  }
+
+  /** Stops sending to removed members that had their chance to learn of it. */
+  private forgetDeparted (): void {
+    for (const [id, index] of this.departing) {
+      if (index <= this.log.committed) {
+        this.departing.delete(id)
+        this.progress.delete(id)
+      }
+    }
   }
 
   // ---- snapshots ----------------------------------------------------------
@@ -346,8 +484,11 @@ export class RaftCore {
    */
   private stepTerm (m: Message): boolean {
     if (m.term > this._term) {
-      if (m.type === 'vote-request' && this.inLease(m.preVote)) {
+      if (m.type === 'vote-request' && m.transfer !== true && this.inLease(m.preVote)) {
         // A live leader is known: a node that was cut off must not disturb it.
+        // The refusal (in our term, so it changes nothing there) names the
+        // leader, which a member that missed a change of membership may not know.
+        this.send({ type: 'vote-response', from: this.id, to: m.from, term: this._term, preVote: m.preVote, granted: false, leader: this._leader })
         return false
       }
       const keepsTerm = (m.type === 'vote-request' && m.preVote) ||
@@ -381,7 +522,7 @@ export class RaftCore {
 
   // ---- elections ----------------------------------------------------------
 
-  private campaign (kind: 'pre-vote' | 'vote'): void {
+  private campaign (kind: 'pre-vote' | 'vote', transfer = false): void {
     const preVote = kind === 'pre-vote'
     if (preVote) {
       this.becomePreCandidate()
@@ -396,7 +537,8 @@ export class RaftCore {
     }
     for (const id of this._config.voters) {
       if (id !== this.id) {
-        this.send({ type: 'vote-request', from: this.id, to: id, term, preVote, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() })
+        const request: VoteRequest = { type: 'vote-request', from: this.id, to: id, term, preVote, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm() }
+        this.send(transfer ? { ...request, transfer } : request)
       }
     }
   }
@@ -465,6 +607,9 @@ export class RaftCore {
     this.resetElectionTimeout()
     this.votes.clear()
     this.progress.clear()
+    this.departing.clear()
+    this.transferee = undefined
+    this.leaseRevoked = false
     this.reads.reset()
     this.lease.reset()
     this.broadcastPending = false
@@ -541,8 +686,13 @@ export class RaftCore {
         }
       }
       for (const id of [...this.progress.keys()]) {
-        if (!this.peers().includes(id)) {
-          this.progress.delete(id)
+        if (!this.peers().includes(id) && !this.departing.has(id)) {
+          this.departing.set(id, index)
+        }
+      }
+      for (const id of this.departing.keys()) {
+        if (this.peers().includes(id)) {
+          this.departing.delete(id)
         }
       }
     }
@@ -577,6 +727,9 @@ export class RaftCore {
       }
       if (pr.match < this.log.lastIndex()) {
         this.sendAppend(m.from, pr, true)
+      } else if (m.from === this.transferee) {
+        // The TimeoutNow may have been lost: say it again while the transfer lasts.
+        this.sendTimeoutNow(m.from)
       }
     }
   }
@@ -608,9 +761,22 @@ export class RaftCore {
       pr.inflights.freeLE(m.index)
     }
     if (this.maybeCommit()) {
-      this.broadcastPending = true
+      this.committedAsLeader()
+      if (this._role !== 'leader') {
+        return
+      }
     } else if (wasPaused) {
       this.sendAppend(m.from, pr, true)
+    }
+    const removedAt = this.departing.get(m.from)
+    if (removedAt !== undefined && pr.match >= removedAt) {
+      // It holds the change that removed it: it knows.
+      this.departing.delete(m.from)
+      this.progress.delete(m.from)
+      return
+    }
+    if (m.from === this.transferee && pr.match === this.log.lastIndex()) {
+      this.sendTimeoutNow(m.from)
     }
     // Stream whatever is left while the window allows.
     while (this.sendAppend(m.from, pr, false)) {
@@ -692,6 +858,19 @@ export class RaftCore {
     return false
   }
 
+  /**
+   * The commit index moved: followers hear of it, and a leader whose own
+   * removal is now committed steps down (it no longer counts for, or
+   * belongs to, the cluster it led).
+   */
+  private committedAsLeader (): void {
+    this.broadcastPending = true
+    if (!this.isVoter() && (this.configEntry?.index ?? 0) <= this.log.committed) {
+      this.broadcastAppend()
+      this.becomeFollower(this._term, undefined)
+    }
+  }
+
   private quorumActive (): boolean {
     let active = 0
     for (const id of this._config.voters) {
@@ -717,7 +896,7 @@ export class RaftCore {
   private startReads (): void {
     const index = this.log.committed
     const voters = this._config.voters
-    if (this.options.readMode === 'lease' && this.lease.valid(this.ticks, this.options.electionTicks - 1, this.id, voters)) {
+    if (this.options.readMode === 'lease' && !this.leaseRevoked && this.lease.valid(this.ticks, this.options.electionTicks - 1, this.id, voters)) {
       this.answerReads(this.reads.takeWaiting().map(request => ({ ...request, index })))
       return
     }
@@ -742,6 +921,13 @@ export class RaftCore {
   private stepFollower (m: Message): void {
     if (m.type === 'read-index-response') {
       this.readStates.push({ id: m.id, index: m.index })
+      return
+    }
+    if (m.type === 'timeout-now') {
+      // Our leader hands over: campaign now, without a pre-vote (voters let a transfer through).
+      if (this.isVoter()) {
+        this.campaign('vote', true)
+      }
       return
     }
     if (m.type !== 'append-request' && m.type !== 'heartbeat-request' && m.type !== 'snapshot-request') {
@@ -891,7 +1077,7 @@ export class RaftCore {
     if (last !== undefined) {
       this.log.stableTo(last.index, last.term)
       if (this._role === 'leader' && this.maybeCommit()) {
-        this.broadcastPending = true
+        this.committedAsLeader()
       }
     }
   }
@@ -927,4 +1113,22 @@ export function resolveCoreOptions (init: CoreOptions): Required<CoreOptions> {
     throw new InvalidParametersError(`heartbeatTicks (${options.heartbeatTicks}) must be below electionTicks (${options.electionTicks})`)
   }
   return options
+}
+
+/** The configuration after one change; refuses a change that changes nothing or leaves no voter. */
+function applyChange (config: Configuration, change: ConfigChange): Configuration {
+  const voters = config.voters.filter(id => id !== change.id)
+  const learners = config.learners.filter(id => id !== change.id)
+  if (change.type === 'add-voter') {
+    voters.push(change.id)
+  } else if (change.type === 'add-learner') {
+    learners.push(change.id)
+  }
+  if (voters.length === 0) {
+    throw new InvalidParametersError('cannot remove the last voter')
+  }
+  if (voters.length === config.voters.length && learners.length === config.learners.length) {
+    throw new InvalidParametersError(`${change.id} is already ${change.type === 'remove' ? 'not a member' : change.type === 'add-voter' ? 'a voter' : 'a learner'}`)
+  }
+  return { voters, learners }
 }

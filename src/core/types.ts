@@ -68,12 +68,16 @@ export interface VoteRequest extends MessageBase {
   preVote: boolean
   lastIndex: number
   lastTerm: number
+  /** The leader asked this candidate to take over: voters must not ignore it for having a live leader */
+  transfer?: boolean
 }
 
 export interface VoteResponse extends MessageBase {
   type: 'vote-response'
   preVote: boolean
   granted: boolean
+  /** On a refusal for having a live leader: who that leader is */
+  leader?: NodeId
 }
 
 /** AppendEntries. `entries` may be empty: it then only carries the commit index. */
@@ -141,7 +145,18 @@ export interface SnapshotRequest extends MessageBase {
   snapshot: SnapshotMeta
 }
 
-export type Message = VoteRequest | VoteResponse | AppendRequest | AppendResponse | HeartbeatRequest | HeartbeatResponse | ReadIndexRequest | ReadIndexResponse | SnapshotRequest
+/** A leader hands over: the receiver, caught up, campaigns at once (leadership transfer, thesis §3.10). */
+export interface TimeoutNow extends MessageBase {
+  type: 'timeout-now'
+}
+
+/** A change of membership, made one at a time by the leader. */
+export type ConfigChange =
+  | { type: 'add-learner', id: NodeId }
+  | { type: 'add-voter', id: NodeId }
+  | { type: 'remove', id: NodeId }
+
+export type Message = TimeoutNow | VoteRequest | VoteResponse | AppendRequest | AppendResponse | HeartbeatRequest | HeartbeatResponse | ReadIndexRequest | ReadIndexResponse | SnapshotRequest
 
 /** A confirmed linearizable read: state may be read once `index` is applied. */
 export interface ReadState {
@@ -154,6 +169,8 @@ export type Notification =
   | { type: 'role', role: Role, term: number }
   | { type: 'leader', leader: NodeId | undefined, term: number }
   | { type: 'config', config: Configuration, index: number }
+  /** A leadership transfer started (`to`) or ended (`to` undefined: done, or abandoned) */
+  | { type: 'transfer', to: NodeId | undefined }
 
 /**
  * One batch of work for the shell. Handle batches one at a time, in order:

@@ -852,6 +852,8 @@ export interface RaftMessage {
   hintTerm: number
   context: number
   snapshot?: SnapshotMeta
+  transfer: boolean
+  leader?: string
 }
 
 export namespace RaftMessage {
@@ -864,7 +866,8 @@ export namespace RaftMessage {
     HEARTBEAT_RESPONSE = 'HEARTBEAT_RESPONSE',
     READ_INDEX_REQUEST = 'READ_INDEX_REQUEST',
     READ_INDEX_RESPONSE = 'READ_INDEX_RESPONSE',
-    SNAPSHOT_REQUEST = 'SNAPSHOT_REQUEST'
+    SNAPSHOT_REQUEST = 'SNAPSHOT_REQUEST',
+    TIMEOUT_NOW = 'TIMEOUT_NOW'
   }
 
   enum __TypeValues {
@@ -876,7 +879,8 @@ export namespace RaftMessage {
     HEARTBEAT_RESPONSE = 5,
     READ_INDEX_REQUEST = 6,
     READ_INDEX_RESPONSE = 7,
-    SNAPSHOT_REQUEST = 8
+    SNAPSHOT_REQUEST = 8,
+    TIMEOUT_NOW = 9
   }
 
   export namespace Type {
@@ -986,6 +990,16 @@ export namespace RaftMessage {
           SnapshotMeta.codec().encode(obj.snapshot, w)
         }
 
+        if ((obj.transfer != null && obj.transfer !== false)) {
+          w.uint32(152)
+          w.bool(obj.transfer)
+        }
+
+        if (obj.leader != null) {
+          w.uint32(162)
+          w.string(obj.leader)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1007,7 +1021,8 @@ export namespace RaftMessage {
           index: 0,
           hintIndex: 0,
           hintTerm: 0,
-          context: 0
+          context: 0,
+          transfer: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1094,6 +1109,14 @@ export namespace RaftMessage {
               obj.snapshot = SnapshotMeta.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.snapshot
               })
+              break
+            }
+            case 19: {
+              obj.transfer = reader.bool()
+              break
+            }
+            case 20: {
+              obj.leader = reader.string()
               break
             }
             default: {
@@ -1252,6 +1275,20 @@ export namespace RaftMessage {
 
               break
             }
+            case 19: {
+              yield {
+                field: `${prefix}.transfer`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 20: {
+              yield {
+                field: `${prefix}.leader`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1402,6 +1439,16 @@ export namespace RaftMessage {
     value: string
   }
 
+  export interface RaftMessageTransferFieldEvent {
+    field: '$.transfer'
+    value: boolean
+  }
+
+  export interface RaftMessageLeaderFieldEvent {
+    field: '$.leader'
+    value: string
+  }
+
   export function encode (obj: Partial<RaftMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RaftMessage.codec())
   }
@@ -1410,7 +1457,7 @@ export namespace RaftMessage {
     return decodeMessage(buf, RaftMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent | RaftMessageTransferFieldEvent | RaftMessageLeaderFieldEvent> {
     return streamMessage(buf, RaftMessage.codec(), opts)
   }
 }
@@ -1706,10 +1753,233 @@ export namespace ProposeResponse {
   }
 }
 
+export interface MembershipRequest {
+  id: number
+  change: MembershipRequest.Change
+  peer: string
+  addrs: Uint8Array<ArrayBuffer>[]
+  voter: boolean
+}
+
+export namespace MembershipRequest {
+  export enum Change {
+    ADD_LEARNER = 'ADD_LEARNER',
+    ADD_VOTER = 'ADD_VOTER',
+    REMOVE = 'REMOVE',
+    TRANSFER = 'TRANSFER',
+    JOIN = 'JOIN'
+  }
+
+  enum __ChangeValues {
+    ADD_LEARNER = 0,
+    ADD_VOTER = 1,
+    REMOVE = 2,
+    TRANSFER = 3,
+    JOIN = 4
+  }
+
+  export namespace Change {
+    export const codec = (): Codec<Change> => {
+      return enumeration<Change>(__ChangeValues)
+    }
+  }
+
+  let _codec: Codec<MembershipRequest>
+
+  export const codec = (): Codec<MembershipRequest> => {
+    if (_codec == null) {
+      _codec = message<MembershipRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.id)
+        }
+
+        if (obj.change != null && __ChangeValues[obj.change] !== 0) {
+          w.uint32(16)
+          MembershipRequest.Change.codec().encode(obj.change, w)
+        }
+
+        if ((obj.peer != null && obj.peer !== '')) {
+          w.uint32(26)
+          w.string(obj.peer)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(34)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.voter != null && obj.voter !== false)) {
+          w.uint32(40)
+          w.bool(obj.voter)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: 0,
+          change: Change.ADD_LEARNER,
+          peer: '',
+          addrs: [],
+          voter: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.change = MembershipRequest.Change.codec().decode(reader)
+              break
+            }
+            case 3: {
+              obj.peer = reader.string()
+              break
+            }
+            case 4: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            case 5: {
+              obj.voter = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.change`,
+                value: MembershipRequest.Change.codec().decode(reader)
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.voter`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MembershipRequestIdFieldEvent {
+    field: '$.id'
+    value: number
+  }
+
+  export interface MembershipRequestChangeFieldEvent {
+    field: '$.change'
+    value: MembershipRequest.Change
+  }
+
+  export interface MembershipRequestPeerFieldEvent {
+    field: '$.peer'
+    value: string
+  }
+
+  export interface MembershipRequestAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface MembershipRequestVoterFieldEvent {
+    field: '$.voter'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<MembershipRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MembershipRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): MembershipRequest {
+    return decodeMessage(buf, MembershipRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestIdFieldEvent | MembershipRequestChangeFieldEvent | MembershipRequestPeerFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestVoterFieldEvent> {
+    return streamMessage(buf, MembershipRequest.codec(), opts)
+  }
+}
+
 export interface Frame {
   message?: RaftMessage
   propose?: ProposeRequest
   proposeResult?: ProposeResponse
+  membership?: MembershipRequest
 }
 
 export namespace Frame {
@@ -1735,6 +2005,11 @@ export namespace Frame {
         if (obj.proposeResult != null) {
           w.uint32(26)
           ProposeResponse.codec().encode(obj.proposeResult, w)
+        }
+
+        if (obj.membership != null) {
+          w.uint32(34)
+          MembershipRequest.codec().encode(obj.membership, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1764,6 +2039,12 @@ export namespace Frame {
             case 3: {
               obj.proposeResult = ProposeResponse.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.proposeResult
+              })
+              break
+            }
+            case 4: {
+              obj.membership = MembershipRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.membership
               })
               break
             }
@@ -1799,6 +2080,13 @@ export namespace Frame {
             case 3: {
               yield * ProposeResponse.codec().stream(reader, reader.uint32(), `${prefix}.proposeResult`, {
                 limits: opts.limits?.proposeResult
+              })
+
+              break
+            }
+            case 4: {
+              yield * MembershipRequest.codec().stream(reader, reader.uint32(), `${prefix}.membership`, {
+                limits: opts.limits?.membership
               })
 
               break
@@ -1953,6 +2241,16 @@ export namespace Frame {
     value: string
   }
 
+  export interface FrameMessageTransferFieldEvent {
+    field: '$.message.transfer'
+    value: boolean
+  }
+
+  export interface FrameMessageLeaderFieldEvent {
+    field: '$.message.leader'
+    value: string
+  }
+
   export interface FrameProposeIdFieldEvent {
     field: '$.propose.id'
     value: number
@@ -1988,6 +2286,32 @@ export namespace Frame {
     value: string
   }
 
+  export interface FrameMembershipIdFieldEvent {
+    field: '$.membership.id'
+    value: number
+  }
+
+  export interface FrameMembershipChangeFieldEvent {
+    field: '$.membership.change'
+    value: MembershipRequest.Change
+  }
+
+  export interface FrameMembershipPeerFieldEvent {
+    field: '$.membership.peer'
+    value: string
+  }
+
+  export interface FrameMembershipAddrsFieldEvent {
+    field: '$.membership.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FrameMembershipVoterFieldEvent {
+    field: '$.membership.voter'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Frame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Frame.codec())
   }
@@ -1996,7 +2320,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
@@ -2373,6 +2697,16 @@ export namespace SnapshotOffer {
     value: string
   }
 
+  export interface SnapshotOfferMessageTransferFieldEvent {
+    field: '$.message.transfer'
+    value: boolean
+  }
+
+  export interface SnapshotOfferMessageLeaderFieldEvent {
+    field: '$.message.leader'
+    value: string
+  }
+
   export interface SnapshotOfferSizeFieldEvent {
     field: '$.size'
     value: number
@@ -2396,7 +2730,7 @@ export namespace SnapshotOffer {
     return decodeMessage(buf, SnapshotOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferMessageTransferFieldEvent | SnapshotOfferMessageLeaderFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
     return streamMessage(buf, SnapshotOffer.codec(), opts)
   }
 }

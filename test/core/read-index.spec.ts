@@ -193,7 +193,7 @@ describe('core: leader lease across restarts', () => {
     const cluster = new Cluster({ size: 3, seed: 7, readMode: 'lease' })
     const fresh = cluster.core('n2')
     fresh.step({ type: 'vote-request', from: 'n3', to: 'n2', term: 2, preVote: true, lastIndex: 1, lastTerm: 1 })
-    expect(fresh.hasReady() && fresh.ready().messagesAfterPersist.some(m => m.type === 'vote-response')).to.be.false()
+    expect(fresh.hasReady() && fresh.ready().messagesAfterPersist.some(m => m.type === 'vote-response' && m.granted)).to.be.false()
     for (let i = 0; i < 10; i++) {
       fresh.tick()
     }

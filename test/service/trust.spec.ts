@@ -1,9 +1,12 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
 import { expect } from 'aegir/chai'
+import { Key } from 'interface-datastore'
 import { messageToPb } from '../../src/codec.ts'
-import { Frame } from '../../src/pb/raft.ts'
+import { KEEP_ALIVE_TAG } from '../../src/constants.ts'
+import { Frame, MembershipRequest } from '../../src/pb/raft.ts'
 import { set } from '../utils/kv.ts'
 import { createCluster, createNode, createPlainNode, introduce, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
 import type { Message } from '../../src/core/index.ts'
@@ -169,6 +172,112 @@ describe('service: trust', function () {
       expect(n.raft.term).to.be.below(huge)
       expect(n.kv.values.has('forged')).to.be.false()
       expect(n.kv.history).to.deep.equal(next.kv.history)
+    }
+  })
+})
+
+describe('service: trust: join frames from outsiders', function () {
+  this.timeout(120_000)
+  let nodes: TestNode[] = []
+  let raw: Libp2p[] = []
+  afterEach(async () => {
+    await stopAll(nodes)
+    await Promise.all(raw.map(async n => n.stop()))
+    nodes = []
+    raw = []
+  })
+
+  it('ignores a Raft message riding on an outsider\'s JOIN frame', async () => {
+    nodes = await createCluster(3, STEADY)
+    const leader = await waitForStableLeader(nodes)
+    await leader.raft.commit(set('k', 'v'))
+    const term = leader.raft.term
+    const outsider = await createPlainNode()
+    raw.push(outsider)
+    const from = outsider.peerId.toString()
+    const to = leader.peerId.toString()
+    const join = { id: 1, change: MembershipRequest.Change.JOIN, peer: from, addrs: [], voter: false }
+    const m: Message = { type: 'heartbeat-request', from, to, term: term + 1000, commit: 0, context: 0 }
+    await sendFrames(outsider, leader, [{ message: messageToPb(m), membership: join }])
+    expect(leader.raft.term).to.equal(term)
+  })
+
+  it('an outsider cannot append entries on a follower by riding on a JOIN frame', async () => {
+    nodes = await createCluster(3, STEADY)
+    const leader = await waitForStableLeader(nodes)
+    await leader.raft.commit(set('k', 'v'))
+    const follower = nodes.find(n => n !== leader) as TestNode
+    await waitFor(() => follower.raft.appliedIndex === leader.raft.appliedIndex, 'follower caught up')
+    const term = leader.raft.term
+    const last = leader.raft.status().lastIndex
+    const outsider = await createPlainNode()
+    raw.push(outsider)
+    const from = outsider.peerId.toString()
+    const to = follower.peerId.toString()
+    const join = { id: 1, change: MembershipRequest.Change.JOIN, peer: from, addrs: [], voter: false }
+    const m: Message = { type: 'append-request', from, to, term: term + 1000, prevIndex: last, prevTerm: term, entries: [{ type: 'command', index: last + 1, term: term + 1000, data: set('evil', 'appended') }], commit: last + 1 }
+    await sendFrames(outsider, follower, [{ message: messageToPb(m), membership: join }])
+    await new Promise(resolve => setTimeout(resolve, 200))
+    expect(follower.kv.values.has('evil')).to.be.false()
+  })
+
+  it('an outsider cannot have the leader append a command by riding a propose on a JOIN frame', async () => {
+    nodes = await createCluster(3, STEADY)
+    const leader = await waitForStableLeader(nodes)
+    const outsider = await createPlainNode()
+    raw.push(outsider)
+    const from = outsider.peerId.toString()
+    const join = { id: 1, change: MembershipRequest.Change.JOIN, peer: from, addrs: [], voter: false }
+    await sendFrames(outsider, leader, [{ propose: { id: 5, command: set('evil', 'proposed') as Uint8Array<ArrayBuffer> }, membership: join }])
+    await new Promise(resolve => setTimeout(resolve, 500))
+    expect(leader.kv.values.has('evil')).to.be.false()
+  })
+
+  it('a refused join leaves no tag and no stored address on the leader', async () => {
+    nodes = await createCluster(3, STEADY)
+    const leader = await waitForStableLeader(nodes)
+    const outsider = await createPlainNode()
+    raw.push(outsider)
+    const from = outsider.peerId.toString()
+    const bogus = multiaddr('/ip4/10.1.2.3/tcp/4444')
+    const join = { id: 7, change: MembershipRequest.Change.JOIN, peer: from, addrs: [bogus.bytes], voter: true }
+    await sendFrames(outsider, leader, [{ membership: join }])
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const peer = await leader.libp2p.peerStore.get(outsider.peerId)
+    const stored = await leader.datastore.has(new Key(`/raft/default/peers/${from}`))
+    expect(peer.tags.has(KEEP_ALIVE_TAG)).to.be.false()
+    expect(stored).to.be.false()
+  })
+})
+
+describe('service: trust: a malformed join', function () {
+  this.timeout(60_000)
+  let nodes: TestNode[] = []
+  let raw: Libp2p[] = []
+  afterEach(async () => { await stopAll(nodes); await Promise.all(raw.map(async n => n.stop())); nodes = []; raw = [] })
+
+  it('a JOIN with undecodable addresses is refused without harm', async () => {
+    const rejections: unknown[] = []
+    const listeners = process.listeners('unhandledRejection')
+    process.removeAllListeners('unhandledRejection')
+    const onRejection = (reason: unknown): void => { rejections.push(reason) }
+    process.on('unhandledRejection', onRejection)
+    try {
+      nodes = await createCluster(3, { electionTimeout: 1500, heartbeatInterval: 100 })
+      const leader = await waitForStableLeader(nodes)
+      const outsider = await createPlainNode()
+      raw.push(outsider)
+      const from = outsider.peerId.toString()
+      const stream = await outsider.dialProtocol(leader.libp2p.getMultiaddrs()[0], PROTOCOL)
+      const lp = lpStream(stream)
+      await lp.write(Frame.encode({ membership: { id: 1, change: MembershipRequest.Change.JOIN, peer: from, addrs: [Uint8Array.of(0xff, 0xff, 0xff)], voter: false } }))
+      // A round of Raft after it: the request was handled (and refused) long before.
+      await leader.raft.commit(set('after', 'malformed'))
+      expect(rejections).to.be.empty()
+      expect(leader.raft.role).to.equal('leader')
+    } finally {
+      process.off('unhandledRejection', onRejection)
+      for (const l of listeners) { process.on('unhandledRejection', l as any) }
     }
   })
 })

@@ -19,9 +19,12 @@ export interface BrokenVariant {
 interface Internals {
   id: string
   _term: number
+  _role: string
   _config: { voters: string[] }
   progress: Map<string, { match: number }>
   log: RaftCore['log']
+  configEntry: { index: number } | undefined
+  canChangeConfig(): boolean
   maybeCommit(): boolean
   hardState(): { term: number, vote?: string, commit: number }
   reads: { takeWaiting(): Array<{ id: number, from: string }> }
@@ -99,6 +102,14 @@ export const BROKEN_VARIANTS: BrokenVariant[] = [
     scenarios: ['stale-leader', 'restart-leader', 'figure-8', 'churn'],
     makeCore: (init) => patched(init, core => {
       core.log.isUpToDate = () => true
+    })
+  },
+  {
+    name: 'changes its configuration before an entry of its own term has committed',
+    scenarios: ['membership-2015'],
+    // Still one change at a time, but a new leader may build on a change an earlier leader left uncommitted.
+    makeCore: (init) => patched(init, core => {
+      core.canChangeConfig = () => core._role === 'leader' && (core.configEntry === undefined || core.configEntry.index <= core.log.committed)
     })
   }
 ]

@@ -2,8 +2,9 @@
  * Runs scenarios over many seeds and reports the first failure with the
  * seed, the scenario and the command that replays it.
  */
-import { describe as describeEntry } from '../utils/invariants.ts'
+import { InvariantError, describe as describeEntry } from '../utils/invariants.ts'
 import { checkLinearizable, formatCounterexample } from './linearizability.ts'
+import { membersOf } from './membership.ts'
 import { SCENARIOS } from './scenarios.ts'
 import { Simulator } from './simulator.ts'
 import { KvWorkload } from './workload.ts'
@@ -27,6 +28,8 @@ export interface RunSummary {
   /** Snapshots persisted, and installed from a leader */
   snapshots: number
   installs: number
+  /** Configuration entries applied (the bootstrap configuration not counted) */
+  configChanges: number
 }
 
 /** Network noise added to every message in a noisy run. */
@@ -66,9 +69,10 @@ export function scenario (name: string): Scenario {
 
 /** One scenario, one seed: throws a ScenarioFailure naming both if anything is wrong. */
 export async function runScenario (s: Scenario, seed: number, options: RunOptions): Promise<RunSummary> {
-  const sim = new Simulator({ seed, nodes: s.nodes, ...(options.noisy ? NOISE : {}), ...autoSnapshots(seed), makeCore: options.makeCore })
+  const sim = new Simulator({ seed, nodes: s.nodes, spares: s.spares, ...(options.noisy ? NOISE : {}), ...autoSnapshots(seed), makeCore: options.makeCore })
   const workload = new KvWorkload(sim, { clients: s.clients, keys: 3 })
   try {
+    sim.watch(() => { onlyVotersLead(sim) })
     await sim.boot()
     for (const node of sim.nodes.values()) {
       node.slowness = 1 + sim.rng.next() * (options.drift ?? 0)
@@ -76,9 +80,10 @@ export async function runScenario (s: Scenario, seed: number, options: RunOption
     workload.start()
     await s.run({ sim, workload, noisy: options.noisy })
     workload.stop()
-    await recover(sim)
-    if (!workload.storesAgree()) {
-      throw new Error('the nodes\' stores differ after recovery')
+    const members = await recover(sim)
+    workload.settleAll()
+    if (!workload.storesAgree(members)) {
+      throw new Error(`the stores of ${members.join(', ')} differ after recovery`)
     }
     const check = checkLinearizable(workload.history)
     if (!check.ok) {
@@ -95,12 +100,31 @@ export async function runScenario (s: Scenario, seed: number, options: RunOption
     unknown: workload.unknown,
     leaders: sim.safety.leaderTerms(),
     snapshots: sim.stats.persisted,
-    installs: sim.stats.installs
+    installs: sim.stats.installs,
+    configChanges: sim.safety.committed.filter(entry => entry.type === 'config').length - 1
   }
 }
 
-/** Heals everything; a leader must then commit a final entry that every node applies. */
-async function recover (sim: Simulator): Promise<void> {
+/**
+ * A leader whose own removal (or demotion) has committed steps down at
+ * once: no node leads while the committed configuration it holds leaves it
+ * out of the voters.
+ */
+function onlyVotersLead (sim: Simulator): void {
+  for (const node of sim.nodes.values()) {
+    const { core } = node
+    if (node.up && core.role === 'leader' && !core.config.voters.includes(node.id) && core.configIndex <= core.commitIndex) {
+      throw new InvariantError(`${node.id} leads term ${core.term} although its committed configuration ${JSON.stringify(core.config)} has it no voter`)
+    }
+  }
+}
+
+/**
+ * Heals everything; a leader must then commit a final entry that every
+ * member of its configuration applies. Nodes outside it (never added, or
+ * removed) must not lead. Returns the members.
+ */
+async function recover (sim: Simulator): Promise<string[]> {
   sim.heal()
   sim.options.drop = 0
   sim.options.duplicate = 0
@@ -112,6 +136,7 @@ async function recover (sim: Simulator): Promise<void> {
   }
   const deadline = sim.now + RECOVERY
   let marker: { index: number, term: number } | undefined
+  let members: string[] = []
   const done = await sim.run(deadline, () => {
     const leader = sim.leader()
     if (marker === undefined || leader?.core.term !== marker.term) {
@@ -126,10 +151,21 @@ async function recover (sim: Simulator): Promise<void> {
       }
     }
     const index = marker.index
-    return [...sim.nodes.values()].every(node => node.applied >= index)
+    members = membersOf(leader.core.config)
+    return members.every(id => sim.node(id).applied >= index)
   })
   if (!done) {
     const states = [...sim.nodes.values()].map(n => `${n.id}:${n.core.role}@${n.core.term} applied ${n.applied} last ${n.core.log.lastIndex()}`)
     throw new Error(`no recovery within ${RECOVERY} virtual ms after healing: ${states.join(', ')}; committed ${sim.safety.committed.map(describeEntry).slice(-3).join(' ')}`)
   }
+  const leader = sim.leader()
+  // Its configuration is committed now (it is older than the final entry): a leader that removed itself would have stepped down.
+  if (leader === undefined || !leader.core.config.voters.includes(leader.id)) {
+    throw new Error(`${leader?.id ?? 'no node'} leads, outside the voters ${JSON.stringify(leader?.core.config)}`)
+  }
+  const outsider = [...sim.nodes.values()].find(node => !members.includes(node.id) && node.core.role === 'leader')
+  if (outsider !== undefined) {
+    throw new Error(`${outsider.id}, not a member of ${JSON.stringify(leader.core.config)}, leads term ${outsider.core.term}`)
+  }
+  return members
 }

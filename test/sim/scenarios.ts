@@ -3,68 +3,15 @@
  * clients run, on top of the simulator's own random network noise when run
  * "noisy". Every run ends the same way (see `runScenario`): the network
  * heals, every node restarts, a leader must commit a final entry that every
- * node applies, all stores must agree and the history must be linearizable.
+ * member applies, their stores must agree and the history must be
+ * linearizable. The membership scenarios come last.
  */
+import { MEMBERSHIP_SCENARIOS } from './membership-scenarios.ts'
+import { ELECTION, autoSnapshots, crashAndRestart, expectLeader, others, until, wait } from './steps.ts'
 import type { SnapshotStep, Simulator } from './simulator.ts'
-import type { KvWorkload } from './workload.ts'
+import type { Scenario } from './steps.ts'
 
-export interface ScenarioContext {
-  sim: Simulator
-  workload: KvWorkload
-  noisy: boolean
-}
-
-export interface Scenario {
-  name: string
-  nodes: number
-  clients: number
-  /** Faults scripted over virtual time; throws if a scenario-specific expectation fails */
-  run(ctx: ScenarioContext): Promise<void>
-}
-
-/** Advances virtual time. */
-async function wait (sim: Simulator, ms: number): Promise<void> {
-  await sim.run(sim.now + ms)
-}
-
-/** Waits until some running node leads (a leader among the connected majority), or fails. */
-async function expectLeader (sim: Simulator, within: number, what: string, among?: string[]): Promise<string> {
-  const found = await sim.run(sim.now + within, () => {
-    const leader = sim.leader()
-    return leader !== undefined && (among === undefined || among.includes(leader.id))
-  })
-  const leader = sim.leader()
-  if (!found || leader === undefined) {
-    throw new Error(`${what}: no leader within ${within} ms`)
-  }
-  return leader.id
-}
-
-/** Runs until `condition` holds or `within` ms pass; returns whether it held. */
-async function until (sim: Simulator, within: number, condition: () => boolean): Promise<boolean> {
-  return sim.run(sim.now + within, condition)
-}
-
-function others (sim: Simulator, id: string): string[] {
-  return sim.ids().filter(other => other !== id)
-}
-
-async function crashAndRestart (sim: Simulator, id: string, downFor: number): Promise<void> {
-  sim.crash(id)
-  await wait(sim, downFor)
-  await sim.restart(id)
-}
-
-/**
- * Turns automatic snapshots on for the rest of the run, with crashes cutting
- * their storage steps short only by chance `tornCrash` (scenarios that
- * expect a particular outcome arm their crashes themselves).
- */
-function autoSnapshots (sim: Simulator, threshold: number, trailingEntries: number, tornCrash = 0): void {
-  sim.options.snapshotThreshold = threshold
-  sim.options.trailingEntries = trailingEntries
-  sim.options.tornCrash = tornCrash
-}
+export type { Scenario, ScenarioContext } from './steps.ts'
 
 /** Whether every running node but `lagging` has compacted away the entry `lagging` needs next: only a snapshot can bring it up to date. */
 function compactedPast (sim: Simulator, lagging: string): boolean {
@@ -129,8 +76,6 @@ async function crashReceiver (sim: Simulator, lagging: string): Promise<void> {
   await wait(sim, sim.rng.int(200))
   await sim.restart(lagging)
 }
-
-const ELECTION = 3000
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -686,5 +631,6 @@ export const SCENARIOS: Scenario[] = [
       workload.start()
       await wait(sim, 1000)
     }
-  }
+  },
+  ...MEMBERSHIP_SCENARIOS
 ]

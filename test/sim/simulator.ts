@@ -6,7 +6,8 @@
  * reordering; symmetric, one-way and bridge partitions; crashes that lose
  * every batch not yet written, or stop a snapshot's storage step part way;
  * slow nodes. Safety invariants are checked on every batch, write, apply
- * and restore.
+ * and restore. Spare nodes start outside the configuration, with an empty
+ * disk, for scenarios that change the membership.
  *
  * Snapshots follow the service's steps: taken in log order right after an
  * apply, persisted in the background (later batches go on), then
@@ -30,7 +31,10 @@ export type CoreFactory = (init: CoreInit) => RaftCore
 
 export interface SimOptions extends CoreOptions {
   seed: number
+  /** The initial voters, n1 … nN */
   nodes: number
+  /** Nodes started outside the configuration with an empty disk, named after the voters: they wait to be added */
+  spares?: number
   /** Virtual milliseconds per tick */
   tickMs?: number
   /** One-way message delay range, ms */
@@ -136,6 +140,7 @@ export class Simulator {
   readonly safety = new SafetyChecker()
   readonly stats: SnapshotStats = { taken: 0, persisted: 0, compactions: 0, transfers: 0, installs: 0, torn: 0 }
   private readonly events = new EventQueue()
+  private readonly watchers = new Set<() => void>()
   private readonly transfers = new Set<Transfer>()
   /** Directed links that lose every message */
   readonly links = new Links()
@@ -166,7 +171,7 @@ export class Simulator {
       ...options
     }
     this.rng = new Rng(options.seed)
-    for (let i = 1; i <= options.nodes; i++) {
+    for (let i = 1; i <= options.nodes + (options.spares ?? 0); i++) {
       this.nodes.set(`n${i}`, new SimNode(`n${i}`))
     }
   }
@@ -183,11 +188,14 @@ export class Simulator {
     return node
   }
 
-  /** Writes every node's bootstrap state and starts them. */
+  /** Writes every initial voter's bootstrap state and starts all nodes (spares from an empty disk). */
   async boot (): Promise<void> {
-    const state = bootstrapState(this.ids())
+    const voters = this.ids().slice(0, this.options.nodes)
+    const state = bootstrapState(voters)
     for (const node of this.nodes.values()) {
-      await new RaftStorage(node.datastore, ROOT).write(state.hardState, state.entries)
+      if (voters.includes(node.id)) {
+        await new RaftStorage(node.datastore, ROOT).write(state.hardState, state.entries)
+      }
       await this.restart(node.id)
     }
   }
@@ -209,6 +217,17 @@ export class Simulator {
     this.events.push(this.now + delay, run)
   }
 
+  /**
+   * Calls `check` after every event until the returned function is called:
+   * for work that must react at once (a membership change proposed the
+   * moment a core allows it) and for scenario-specific invariants (which
+   * throw, failing the run).
+   */
+  watch (check: () => void): () => void {
+    this.watchers.add(check)
+    return () => { this.watchers.delete(check) }
+  }
+
   /** Runs events until virtual time `until` (or until `stop` says so). Returns whether `stop` fired. */
   async run (until: number, stop?: () => boolean): Promise<boolean> {
     for (;;) {
@@ -224,6 +243,9 @@ export class Simulator {
       if (event !== undefined) {
         this.now = event.at
         await event.run()
+        for (const watcher of this.watchers) {
+          watcher()
+        }
       }
     }
   }

@@ -106,9 +106,23 @@ export class KvWorkload {
     this.running = false
   }
 
-  /** Whether every node's store holds the same values. */
-  storesAgree (): boolean {
-    const dumps = this.sim.ids().map(id => JSON.stringify([...(this.stores.get(id) ?? new Map<string, string>())].sort()))
+  /**
+   * The run is over: operations still waiting get an unknown outcome (a
+   * node removed from the cluster never applies what it took after its
+   * removal, though the members may have).
+   */
+  settleAll (): void {
+    for (const key of [...this.pending.keys()]) {
+      this.settle(key, undefined)
+    }
+    for (const key of [...this.reads.keys()]) {
+      this.finishRead(key, undefined)
+    }
+  }
+
+  /** Whether these nodes' stores hold the same values. */
+  storesAgree (ids: NodeId[]): boolean {
+    const dumps = ids.map(id => JSON.stringify([...(this.stores.get(id) ?? new Map<string, string>())].sort()))
     return dumps.every(d => d === dumps[0])
   }
 

@@ -83,6 +83,7 @@ export class Cluster {
   readonly links = new Links()
 
   readonly safety = new SafetyChecker()
+  private readonly makeCore: (id: NodeId, disk: MemoryDisk) => RaftCore
 
   constructor (init: ClusterInit = {}) {
     const { size = 3, learners = 0, seed = 1, ...options } = init
@@ -93,15 +94,22 @@ export class Cluster {
     const bootEntries: Entry[] = learners === 0
       ? boot.entries
       : [{ type: 'config', index: 1, term: 1, config: { voters, learners: learnerIds } }]
-    const makeCore = (id: NodeId, disk: MemoryDisk): RaftCore => new RaftCore({
+    this.makeCore = (id: NodeId, disk: MemoryDisk): RaftCore => new RaftCore({
       ...options,
       id,
       random: () => this.rng.next(),
       state: { hardState: disk.hardState, entries: disk.entries, snapshot: disk.snapshot?.meta }
     })
     for (const id of [...voters, ...learnerIds]) {
-      this.nodes.set(id, new SimNode(id, new MemoryDisk({ hardState: boot.hardState, entries: bootEntries }), makeCore))
+      this.nodes.set(id, new SimNode(id, new MemoryDisk({ hardState: boot.hardState, entries: bootEntries }), this.makeCore))
     }
+  }
+
+  /** Adds a node that belongs to no configuration yet (it waits to be added), with an empty disk. */
+  addNode (id: NodeId): SimNode {
+    const node = new SimNode(id, new MemoryDisk({ hardState: { term: 0, commit: 0 }, entries: [] }), this.makeCore)
+    this.nodes.set(id, node)
+    return node
   }
 
   node (id: NodeId): SimNode {
