@@ -7,6 +7,7 @@ import { DIAL_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, RECENT_RESULTS, SNAPSH
 import { RaftCore, bootstrapState } from './core/index.ts'
 import { Deadline } from './deadline.ts'
 import { CommitTimeoutError, InvalidParametersError, LeadershipTransferInProgressError, NoLeaderError, NotCommittedError, NotVoterError, errorNamed } from './errors.ts'
+import { Forwards } from './forwards.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { MemberAddresses } from './member-addresses.ts'
 import { Membership } from './membership.ts'
@@ -74,9 +75,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private reportedRole: RaftRole = 'follower'
   private readonly waiters = new Map<number, ApplyWaiter[]>()
   private readonly recentResults = new Map<number, AppliedResult>()
-  /** Requests sent to another node, by id; `leader`: sent to it as the leader (the answer is void once it is not) */
-  private readonly forwards = new Map<number, { to: string, leader: boolean, answer(response: ProposeResponse): void, abandon(): void }>()
-  private nextForwardId = 1
+  private readonly forwards: Forwards
   /** Reads waiting for their read index, by id; `retryAt`: when to ask again if no answer came */
   private readonly readWaiters = new Map<number, { retryAt: number, settle(index: number | undefined): void }>()
   /** Calls waiting for this node to apply up to an index */
@@ -126,6 +125,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       maxInboundStreams: this.options.maxInboundStreams,
       dialTimeout: DIAL_TIMEOUT
     }, (from, frame) => { this.onFrame(from, frame) })
+    this.forwards = new Forwards((to, frame) => { this.network.send(to, frame) })
     this.membership = new Membership({
       log: this.log,
       authorizeJoin: this.options.authorizeJoin,
@@ -407,7 +407,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     const deadline = this.deadline(options)
     try {
       const request: MembershipRequest = { change: 'join', peer: this.self, voter: options.voter === true, addrs: this.components.addressManager?.getAddresses() }
-      const answer = await this.forward(member.id, (id) => ({ membership: membershipToPb(id, request) }), deadline, false)
+      const answer = await this.forwards.request(member.id, (id) => ({ membership: membershipToPb(id, request) }), deadline, false)
       if (answer.error !== undefined) {
         throw errorNamed(answer.error)
       }
@@ -439,7 +439,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
           continue
         }
         // A transfer changes the leader on purpose: its answer still matters then.
-        const answer = await this.forward(leader, (id) => ({ membership: membershipToPb(id, request) }), deadline, request.change !== 'transfer')
+        const answer = await this.forwards.request(leader, (id) => ({ membership: membershipToPb(id, request) }), deadline, request.change !== 'transfer')
         if (answer.error === undefined) {
           return { index: answer.index, term: answer.term, leader: answer.leader }
         }
@@ -547,7 +547,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         await this.nextLeaderEvent(deadline, () => new NoLeaderError())
         continue
       }
-      const answer = await this.forward(leader, (id) => ({ propose: { id, command: command as Uint8Array<ArrayBuffer> } }), deadline)
+      const answer = await this.forwards.request(leader, (id) => ({ propose: { id, command: command as Uint8Array<ArrayBuffer> } }), deadline)
       if (answer.error === undefined) {
         return { index: answer.index, term: answer.term }
       }
@@ -563,27 +563,6 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       this.log('%s refused a forwarded command (%s)', leader, answer.error)
       refusedBy = leader
     }
-  }
-
-  /**
-   * Sends a request to the leader (or, for a join, to any member); rejects
-   * with CommitTimeoutError if no answer comes (it may have been carried out).
-   */
-  private async forward (to: string, frame: (id: number) => Frame, deadline: Deadline, leader = true): Promise<ProposeResponse> {
-    const id = this.nextForwardId++
-    return deadline.wait(() => new CommitTimeoutError(), (resolve, reject) => {
-      this.forwards.set(id, {
-        to,
-        leader,
-        answer: resolve,
-        abandon: () => {
-          this.forwards.delete(id)
-          reject(new CommitTimeoutError())
-        }
-      })
-      this.network.send(to, frame(id))
-      return () => { this.forwards.delete(id) }
-    })
   }
 
   /** Resolves once the entry at `index` is applied here: ours if its term is `term`, someone else's otherwise. */
@@ -825,7 +804,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         }
       } else if (n.type === 'leader') {
         this.log('leader is %s at term %d', n.leader ?? 'unknown', n.term)
-        this.abandonForwards(n.leader)
+        this.forwards.leaderChanged(n.leader)
         this.snapshots?.leaderChanged()
         // Reads asked of the previous leader were dropped with its office: ask again now.
         for (const waiter of [...this.readWaiters.values()]) {
@@ -906,23 +885,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     } else if (frame.membership !== undefined) {
       this.onMembershipRequest(sender, frame.membership)
     } else if (frame.proposeResult !== undefined) {
-      const forward = this.forwards.get(frame.proposeResult.id)
-      if (forward?.to === sender) {
-        this.forwards.delete(frame.proposeResult.id)
-        forward.answer(frame.proposeResult)
-      }
-    }
-  }
-
-  /**
-   * A forwarded command whose leader lost office will get no answer: its
-   * caller learns now (outcome unknown) instead of at its deadline.
-   */
-  private abandonForwards (leader: string | undefined): void {
-    for (const forward of [...this.forwards.values()]) {
-      if (forward.leader && forward.to !== leader) {
-        forward.abandon()
-      }
+      this.forwards.answered(sender, frame.proposeResult)
     }
   }
 
@@ -983,7 +946,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         return { ...await this.membership.run(request, deadline), leader: core.leader }
       }
       if (request.change === 'join' && core.leader !== undefined) {
-        const answer = await this.forward(core.leader, (id) => ({ membership: membershipToPb(id, request) }), deadline)
+        const answer = await this.forwards.request(core.leader, (id) => ({ membership: membershipToPb(id, request) }), deadline)
         return { index: answer.index, term: answer.term, error: answer.error, leader: answer.leader }
       }
       return { index: 0, term: 0, error: 'NotLeaderError', leader: core.leader }
