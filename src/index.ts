@@ -8,11 +8,14 @@
  * - register `raft()` in `createLibp2p({ services })`;
  * - call `libp2p.services.raft.commit(command)` on **any** member (followers forward to the leader);
  * - read linearizably with `libp2p.services.raft.read()`;
- * - subscribe to typed events (`raft:leader`, `raft:role`, `raft:apply`, `raft:membership`).
+ * - change the membership with `addVoter`, `addLearner`, `removeMember`, `transferLeadership`, `join`;
+ * - subscribe to typed events (`raft:leader`, `raft:role`, `raft:apply`, `raft:membership`, `raft:snapshot`).
  *
- * It reuses the host: the **datastore** holds the log, term and vote under `/raft/<group>/`, the
- * **peer store** holds members' addresses and keeps their connections alive, and the **protocol
- * registry** carries Raft on `/libp2p-raft/<group>/1.0.0`. It opens no sockets and no files itself.
+ * It reuses the host: the **datastore** holds the log, term, vote and snapshots under
+ * `/raft/<group>/` (the log is compacted behind snapshots), the **peer store** holds members'
+ * addresses and keeps their connections alive, and the **protocol registry** carries Raft on
+ * `/libp2p-raft/<group>/1.0.0` (and snapshots on `/libp2p-raft/<group>/snapshot/1.0.0`). It opens no
+ * sockets and no files itself.
  *
  * Inside, a **pure, deterministic Raft core** (`src/core/`: no clock, no I/O, no randomness of its
  * own) is driven by an I/O shell (`src/raft.ts`), which makes the algorithm testable exhaustively:
