@@ -78,8 +78,6 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private readonly forwards: Forwards
   /** Reads waiting for their read index, by id; `retryAt`: when to ask again if no answer came */
   private readonly readWaiters = new Map<number, { retryAt: number, settle(index: number | undefined): void }>()
-  /** Calls waiting for this node to apply up to an index */
-  private readonly applyWaiters = new Set<{ index: number, resolve(): void }>()
   private nextReadId = 1
   private readonly peerIds = new Map<string, PeerId>()
   private readonly membership: Membership
@@ -512,15 +510,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   /** Resolves once this node has applied up to `index`. */
   private async appliedUpTo (index: number, deadline: Deadline): Promise<void> {
-    if (this._appliedIndex >= index) {
-      return
-    }
-    const error = (): Error => new CommitTimeoutError(index, undefined, `This node had not applied up to index ${index} before the deadline`)
-    await deadline.wait<void>(error, (resolve) => {
-      const waiter = { index, resolve }
-      this.applyWaiters.add(waiter)
-      return () => { this.applyWaiters.delete(waiter) }
-    })
+    await this.until(() => this._appliedIndex >= index, deadline, () => new CommitTimeoutError(index, undefined, `This node had not applied up to index ${index} before the deadline`))
   }
 
   /** Appends the command through the leader (this node or a forward), retrying while leaders refuse. */
@@ -743,16 +733,6 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         this.safeDispatchEvent('raft:apply', { detail: { index: entry.index, term: entry.term, command: entry.data, result: applied.result } })
       }
     }
-    this.settleApplyWaiters()
-  }
-
-  private settleApplyWaiters (): void {
-    for (const waiter of this.applyWaiters) {
-      if (waiter.index <= this._appliedIndex) {
-        this.applyWaiters.delete(waiter)
-        waiter.resolve()
-      }
-    }
   }
 
   /**
@@ -770,7 +750,6 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         }
       }
     }
-    this.settleApplyWaiters()
   }
 
   private createSnapshots (): Snapshots {

@@ -236,8 +236,7 @@ export class Snapshots {
       throw new InvalidSnapshotError(`${sender} offered something other than a snapshot for this node`)
     }
     const core = this.host.core()
-    const { index, term } = m.snapshot
-    if (index <= core.commitIndex || core.log.matchTerm(index, term) || m.term < core.term) {
+    if (m.term < core.term || !core.needsSnapshot(m.snapshot)) {
       core.step(m)
       this.host.schedule()
       throw new SnapshotNotNeededError()

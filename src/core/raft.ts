@@ -453,6 +453,15 @@ export class RaftCore {
     return Math.min(this.log.firstIndex() - 1, snapshot.index + 1)
   }
 
+  /**
+   * Whether a snapshot from the leader would replace this log, so its data
+   * is needed: it is not stale (at or below the commit index) and this log
+   * does not already hold its last entry.
+   */
+  needsSnapshot (snapshot: Pick<SnapshotMeta, 'index' | 'term'>): boolean {
+    return snapshot.index > this.log.committed && !this.log.matchTerm(snapshot.index, snapshot.term)
+  }
+
   /** The shell's transfer of a snapshot to `to` ended, delivered or not. */
   snapshotSent (to: NodeId, delivered: boolean): void {
     const pr = this.progress.get(to)
@@ -969,16 +978,14 @@ export class RaftCore {
    */
   private handleSnapshot (m: SnapshotRequest): void {
     const { snapshot } = m
-    if (snapshot.index > this.log.committed) {
-      if (this.log.matchTerm(snapshot.index, snapshot.term)) {
-        this.log.commitTo(snapshot.index)
-      } else {
-        this.log.restore(snapshot)
-        this._snapshot = snapshot
-        this.snapshotToInstall = snapshot
-        this.configEntry = undefined
-        this.useConfig(snapshot.config, snapshot.index)
-      }
+    if (this.needsSnapshot(snapshot)) {
+      this.log.restore(snapshot)
+      this._snapshot = snapshot
+      this.snapshotToInstall = snapshot
+      this.configEntry = undefined
+      this.useConfig(snapshot.config, snapshot.index)
+    } else if (snapshot.index > this.log.committed) {
+      this.log.commitTo(snapshot.index)
     }
     this.send({ type: 'append-response', from: this.id, to: m.from, term: this._term, success: true, index: this.log.committed, hintIndex: 0, hintTerm: 0 })
   }

@@ -1,6 +1,6 @@
 import { expect } from 'aegir/chai'
 import { Cluster } from '../utils/cluster.ts'
-import type { Message, SnapshotRequest } from '../../src/core/index.ts'
+import type { Message, SnapshotMeta, SnapshotRequest } from '../../src/core/index.ts'
 
 /** A 3-node cluster led by n1 that has committed `commands` commands (c1, c2, …) everywhere reachable. */
 function ledCluster (commands: number, seed = 1): Cluster {
@@ -11,6 +11,21 @@ function ledCluster (commands: number, seed = 1): Cluster {
   }
   cluster.stabilize()
   return cluster
+}
+
+/**
+ * Commits c<from>…c<to> while n3 is cut off, then has n1 snapshot with
+ * `trailingEntries` kept behind, and heals: n3 now needs what is compacted.
+ */
+function snapshotBehindN3 (cluster: Cluster, from: number, to: number, trailingEntries: number): SnapshotMeta {
+  cluster.isolate('n3')
+  for (let i = from; i <= to; i++) {
+    cluster.propose('n1', `c${i}`)
+  }
+  cluster.stabilize()
+  const meta = cluster.snapshot('n1', trailingEntries)
+  cluster.heal()
+  return meta
 }
 
 /** Delivers what is queued, losing every snapshot request (its transfer fails or is slow). */
@@ -63,13 +78,7 @@ describe('core: snapshots and compaction', () => {
 
   it('sends a snapshot to a follower whose next entry was compacted away, then replicates', () => {
     const cluster = ledCluster(2)
-    cluster.isolate('n3')
-    for (let i = 3; i <= 20; i++) {
-      cluster.propose('n1', `c${i}`)
-    }
-    cluster.stabilize()
-    const meta = cluster.snapshot('n1', 2)
-    cluster.heal()
+    const meta = snapshotBehindN3(cluster, 3, 20, 2)
     const leader = cluster.core('n1')
     // The next heartbeat answer shows n3 behind the compacted part.
     cluster.tick('n1')
@@ -113,13 +122,7 @@ describe('core: snapshots and compaction', () => {
 
   it('after a failed transfer, waits for a heartbeat answer and sends the snapshot again', () => {
     const cluster = ledCluster(2)
-    cluster.isolate('n3')
-    for (let i = 3; i <= 8; i++) {
-      cluster.propose('n1', `c${i}`)
-    }
-    cluster.stabilize()
-    cluster.snapshot('n1', 0)
-    cluster.heal()
+    snapshotBehindN3(cluster, 3, 8, 0)
     const leader = cluster.core('n1')
     cluster.tick('n1')
     // Deliver the heartbeat and n3's answer, but lose the snapshot request itself.
@@ -247,13 +250,7 @@ describe('core: snapshots and compaction', () => {
   it('keeps the entries after a snapshot still being sent, however many snapshots follow', () => {
     const cluster = ledCluster(2)
     const leader = cluster.core('n1')
-    cluster.isolate('n3')
-    for (let i = 3; i <= 6; i++) {
-      cluster.propose('n1', `c${i}`)
-    }
-    cluster.stabilize()
-    const sent = cluster.snapshot('n1', 0)
-    cluster.heal()
+    const sent = snapshotBehindN3(cluster, 3, 6, 0)
     cluster.tick('n1')
     // n3 answers heartbeats, but its snapshot is slow to arrive while the leader goes on.
     deliverAllButSnapshots(cluster)
@@ -280,13 +277,7 @@ describe('core: snapshots and compaction', () => {
   it('ignores rejections of requests sent before the snapshot', () => {
     const cluster = ledCluster(2)
     const leader = cluster.core('n1')
-    cluster.isolate('n3')
-    for (let i = 3; i <= 6; i++) {
-      cluster.propose('n1', `c${i}`)
-    }
-    cluster.stabilize()
-    cluster.snapshot('n1', 0)
-    cluster.heal()
+    snapshotBehindN3(cluster, 3, 6, 0)
     cluster.tick('n1')
     deliverAllButSnapshots(cluster)
     expect(leader.progressOf('n3')?.state).to.equal('snapshot')
