@@ -22,7 +22,7 @@
  * every core test run is seeded and replayable. See "Usage" in the README for a complete program.
  */
 
-import { RaftService } from './raft.ts'
+import { RaftService } from './service/raft-service.ts'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, Metrics, PeerId, PeerStore, TypedEventTarget, TypedEventEmitter } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'

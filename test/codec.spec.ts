@@ -1,6 +1,6 @@
 import { expect } from 'aegir/chai'
-import { decodeEntry, decodeHardState, encodeEntry, encodeHardState, entryFromPb, entryToPb, messageFromPb, messageToPb } from '../src/codec.ts'
 import { Entry as PbEntry, RaftMessage } from '../src/pb/raft.ts'
+import { decodeEntry, decodeHardState, encodeEntry, encodeHardState, entryFromPb, entryToPb, messageFromPb, messageToPb } from '../src/pb/translate.ts'
 import type { Entry, HardState, Message } from '../src/core/types.ts'
 
 const BIG = 2 ** 40

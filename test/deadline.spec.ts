@@ -1,5 +1,5 @@
 import { expect } from 'aegir/chai'
-import { Deadline } from '../src/deadline.ts'
+import { Deadline } from '../src/service/deadline.ts'
 
 describe('Deadline', () => {
   it('wait() resolves with what the registered callback settles, and stops listening', async () => {

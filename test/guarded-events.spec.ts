@@ -1,5 +1,5 @@
 import { expect } from 'aegir/chai'
-import { GuardedEventEmitter } from '../src/guarded-events.ts'
+import { GuardedEventEmitter } from '../src/service/guarded-events.ts'
 import { recordingLogger } from './utils/recording-logger.ts'
 
 interface Events {

@@ -1,5 +1,5 @@
 import { InvalidEntryError, InvalidParametersError, NotAttachedError } from '../errors.ts'
-import { GuardedEventEmitter } from '../guarded-events.ts'
+import { GuardedEventEmitter } from '../service/guarded-events.ts'
 import { decodeEntry, encodeEntry } from './entry.ts'
 import type { Codec } from './codec.ts'
 import type { ConsensusEntryType } from './entry.ts'

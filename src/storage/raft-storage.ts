@@ -1,5 +1,5 @@
 import { Key } from 'interface-datastore'
-import { decodeEntry, decodeHardState, encodeEntry, encodeHardState } from '../codec.ts'
+import { decodeEntry, decodeHardState, encodeEntry, encodeHardState } from '../pb/translate.ts'
 import { deleteKeys, keyRange, keyRangeDown, MAX_BATCH_DELETES } from './batched-delete.ts'
 import { decodeSnapshotRecord, encodeSnapshotRecord } from './snapshot-record.ts'
 import { SnapshotStore } from './snapshot-store.ts'

@@ -2,8 +2,8 @@
  * The datastore form of the snapshot pointer: a protobuf `SnapshotRecord`.
  */
 import { InvalidMessageError } from '@libp2p/interface'
-import { decodeWith, snapshotMetaFromPb, snapshotMetaToPb } from '../codec.ts'
 import { SnapshotRecord } from '../pb/raft.ts'
+import { decodeWith, snapshotMetaFromPb, snapshotMetaToPb } from '../pb/translate.ts'
 import type { StoredSnapshot } from './snapshot-store.ts'
 
 export function encodeSnapshotRecord (snapshot: StoredSnapshot): Uint8Array {

@@ -1,7 +1,7 @@
 import { expect } from 'aegir/chai'
-import { CORE_DEFAULTS, RaftCore, bootstrapState } from '../../src/core/raft.ts'
+import { CORE_DEFAULTS, RaftCore, bootstrapState } from '../../src/core/raft-core.ts'
 import { InvalidParametersError, NotLeaderError } from '../../src/errors.ts'
-import type { CoreInit } from '../../src/core/raft.ts'
+import type { CoreInit } from '../../src/core/raft-core.ts'
 
 function init (extra: Record<string, unknown> = {}): CoreInit {
   return { id: 'a', random: () => 0, ...extra } as unknown as CoreInit

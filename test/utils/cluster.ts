@@ -38,7 +38,7 @@ export class MemoryDisk {
   }
 }
 
-export class SimNode {
+export class ClusterNode {
   core: RaftCore
   readonly disk: MemoryDisk
   /** Entries this incarnation applied, in order */
@@ -76,7 +76,7 @@ export interface ClusterInit extends CoreOptions {
 
 export class Cluster {
   readonly rng: Rng
-  readonly nodes = new Map<NodeId, SimNode>()
+  readonly nodes = new Map<NodeId, ClusterNode>()
   /** Messages sent and not yet delivered, in send order */
   queue: Message[] = []
   /** Directed links that lose every message */
@@ -101,18 +101,18 @@ export class Cluster {
       state: { hardState: disk.hardState, entries: disk.entries, snapshot: disk.snapshot?.meta }
     })
     for (const id of [...voters, ...learnerIds]) {
-      this.nodes.set(id, new SimNode(id, new MemoryDisk({ hardState: boot.hardState, entries: bootEntries }), this.makeCore))
+      this.nodes.set(id, new ClusterNode(id, new MemoryDisk({ hardState: boot.hardState, entries: bootEntries }), this.makeCore))
     }
   }
 
   /** Adds a node that belongs to no configuration yet (it waits to be added), with an empty disk. */
-  addNode (id: NodeId): SimNode {
-    const node = new SimNode(id, new MemoryDisk({ hardState: { term: 0, commit: 0 }, entries: [] }), this.makeCore)
+  addNode (id: NodeId): ClusterNode {
+    const node = new ClusterNode(id, new MemoryDisk({ hardState: { term: 0, commit: 0 }, entries: [] }), this.makeCore)
     this.nodes.set(id, node)
     return node
   }
 
-  node (id: NodeId): SimNode {
+  node (id: NodeId): ClusterNode {
     const node = this.nodes.get(id)
     if (node === undefined) {
       throw new Error(`no node ${id}`)
@@ -130,7 +130,7 @@ export class Cluster {
 
   /** The leader with the highest term among running nodes, if any. */
   leader (): NodeId | undefined {
-    let best: SimNode | undefined
+    let best: ClusterNode | undefined
     for (const node of this.nodes.values()) {
       if (node.up && node.core.role === 'leader' && (best === undefined || node.core.term > best.core.term)) {
         best = node
@@ -156,7 +156,7 @@ export class Cluster {
   }
 
   /** Completes a batch's write, then sends, applies and advances. */
-  private complete (node: SimNode, ready: Ready): void {
+  private complete (node: ClusterNode, ready: Ready): void {
     if (ready.snapshot !== undefined) {
       this.install(node, ready.snapshot)
     }
@@ -175,7 +175,7 @@ export class Cluster {
   }
 
   /** A received snapshot replaces the node's log and state. */
-  private install (node: SimNode, meta: SnapshotMeta): void {
+  private install (node: ClusterNode, meta: SnapshotMeta): void {
     const received = node.received
     if (received?.meta.index !== meta.index || received.meta.term !== meta.term) {
       throw new Error(`${node.id} was told to install a snapshot at ${meta.index} it never received`)
@@ -227,7 +227,7 @@ export class Cluster {
   }
 
   /** Hands the receiver the data of the sender's snapshot, which must be the one announced. */
-  private deliverSnapshot (from: NodeId, to: SimNode, meta: SnapshotMeta): void {
+  private deliverSnapshot (from: NodeId, to: ClusterNode, meta: SnapshotMeta): void {
     const snapshot = this.node(from).disk.snapshot
     if (snapshot?.meta.index !== meta.index) {
       throw new Error(`${from} announced a snapshot at ${meta.index} but holds ${snapshot?.meta.index ?? 'none'}`)

@@ -1,28 +1,28 @@
 import { NotStartedError, TimeoutError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Key } from 'interface-datastore'
-import { parseBootstrap, parseMember } from './bootstrap.ts'
-import { membershipFromPb, membershipToPb, messageFromPb, messageToPb } from './codec.ts'
-import { DIAL_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, RECENT_RESULTS, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from './constants.ts'
-import { RaftCore, bootstrapState } from './core/index.ts'
+import { parseBootstrap, parseMember } from '../bootstrap.ts'
+import { RECENT_RESULTS } from '../constants.ts'
+import { bootstrapState } from '../core/index.ts'
+import { CommitTimeoutError, InvalidParametersError, LeadershipTransferInProgressError, NoLeaderError, NotCommittedError, NotVoterError, errorNamed } from '../errors.ts'
+import { coreOptions, resolveOptions } from '../options.ts'
+import { MembershipRequest as PbMembershipRequest } from '../pb/raft.ts'
+import { membershipFromPb, membershipToPb, messageFromPb, messageToPb } from '../pb/translate.ts'
+import { RaftStorage } from '../storage/raft-storage.ts'
 import { Deadline } from './deadline.ts'
-import { CommitTimeoutError, InvalidParametersError, LeadershipTransferInProgressError, NoLeaderError, NotCommittedError, NotVoterError, errorNamed } from './errors.ts'
 import { Forwards } from './forwards.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { MemberAddresses } from './member-addresses.ts'
 import { Membership } from './membership.ts'
-import { RaftNetwork } from './network/raft-network.ts'
-import { SnapshotTransfer } from './network/snapshot-transfer.ts'
-import { coreOptions, resolveOptions } from './options.ts'
-import { MembershipRequest as PbMembershipRequest } from './pb/raft.ts'
+import { defaultSeams } from './seams.ts'
 import { Snapshots } from './snapshots.ts'
-import { RaftStorage } from './storage/raft-storage.ts'
-import type { BootstrapMember } from './bootstrap.ts'
-import type { Configuration, Entry, HardState, Message, Notification, SnapshotMeta } from './core/index.ts'
-import type { CommitResult, JoinOptions, MembershipResult, PeerInput, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftStatus } from './index.ts'
+import type { BootstrapMember } from '../bootstrap.ts'
+import type { Clock, FrameTransport, ServiceSeams, SnapshotChannel } from './seams.ts'
+import type { Configuration, Entry, HardState, Message, Notification, RaftCore, SnapshotMeta } from '../core/index.ts'
+import type { CommitResult, JoinOptions, MembershipResult, PeerInput, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftStatus } from '../index.ts'
 import type { MembershipRequest } from './membership.ts'
-import type { RaftOptions } from './options.ts'
-import type { ProposeRequest, ProposeResponse, Frame } from './pb/raft.ts'
+import type { RaftOptions } from '../options.ts'
+import type { ProposeRequest, ProposeResponse, Frame } from '../pb/raft.ts'
 import type { AbortOptions, IdentifyResult, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -57,15 +57,17 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private readonly bootstrap: BootstrapMember[]
   private readonly storage: RaftStorage
   private readonly addresses: MemberAddresses
-  private readonly network: RaftNetwork
-  private readonly transfer: SnapshotTransfer
+  private readonly network: FrameTransport
+  private readonly transfer: SnapshotChannel
+  private readonly clock: Clock
+  private readonly seams: ServiceSeams
 
   private core: RaftCore | undefined
   private snapshots: Snapshots | undefined
   private running = false
   /** Deadlines of the calls in flight */
   private readonly deadlines = new Set<Deadline>()
-  private ticker: ReturnType<typeof setInterval> | undefined
+  private stopTicker: (() => void) | undefined
   private processing: Promise<void> | undefined
   private processScheduled = false
   private failure: Error | undefined
@@ -90,12 +92,15 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private joining: Promise<void> | undefined
   private readonly rememberedAddresses = new Map<string, string>()
 
-  constructor (components: RaftComponents, init: RaftInit = {}) {
+  /** `seams` replace what the service takes from outside the process; only the simulator passes them. */
+  constructor (components: RaftComponents, init: RaftInit = {}, seams: Partial<ServiceSeams> = {}) {
     const log = components.logger.forComponent('libp2p:raft')
     super(log)
     this.components = components
     this.log = log
     this.options = resolveOptions(init)
+    this.seams = { ...defaultSeams(components, this.options), ...seams }
+    this.clock = this.seams.clock
     this.self = components.peerId.toString()
     this.bootstrap = parseBootstrap(this.options.bootstrap ?? [components.peerId])
     if (this.bootstrap.length > 0 && !this.bootstrap.some(member => member.id === this.self)) {
@@ -116,13 +121,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         is_leader: this.role === 'leader' ? 1 : 0
       })
     })
-    this.network = new RaftNetwork(components, {
-      protocol: `${PROTOCOL_PREFIX}/${this.options.group}/${PROTOCOL_VERSION}`,
-      maxMessageSize: this.options.maxMessageSize,
-      maxQueuedFrames: this.options.maxQueuedFrames,
-      maxInboundStreams: this.options.maxInboundStreams,
-      dialTimeout: DIAL_TIMEOUT
-    }, (from, frame) => { this.onFrame(from, frame) })
+    this.network = this.seams.transport((from, frame) => { this.onFrame(from, frame) })
     this.forwards = new Forwards((to, frame) => { this.network.send(to, frame) })
     this.membership = new Membership({
       log: this.log,
@@ -138,12 +137,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         await this.addresses.keep(id, addrs)
       }
     })
-    this.transfer = new SnapshotTransfer(components, {
-      protocol: `${PROTOCOL_PREFIX}/${this.options.group}/${SNAPSHOT_PROTOCOL_SUFFIX}/${PROTOCOL_VERSION}`,
-      maxChunkSize: SNAPSHOT_CHUNK_SIZE,
-      timeout: SNAPSHOT_TIMEOUT,
-      minBytesPerSecond: SNAPSHOT_MIN_RATE
-    }, async (from, offer) => {
+    this.transfer = this.seams.snapshotChannel(async (from, offer) => {
       this.assertRunning()
       return this.liveSnapshots().onOffer(from, offer)
     })
@@ -180,12 +174,12 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       this.restored(restored)
     }
     this.snapshots = snapshots
-    this.core = new RaftCore({
+    this.core = this.seams.makeCore({
       id: this.self,
       state,
       // Restarted in the same process: the state machine still holds what it applied.
       applied: this._appliedIndex,
-      random: Math.random,
+      random: this.seams.random,
       ...coreOptions(this.options)
     })
     this._appliedIndex = this.core.log.applied
@@ -199,7 +193,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.components.events.addEventListener('peer:reconnect-failure', this.onReconnectFailure)
     this.components.events.addEventListener('peer:connect', this.onConnect)
     this.running = true
-    this.ticker = setInterval(() => { this.tick() }, this.options.heartbeatInterval)
+    this.stopTicker = this.clock.every(this.options.heartbeatInterval, () => { this.tick() })
     // Re-apply what was committed before the restart.
     this.schedule()
     this.log('started in group %s at term %d', this.options.group, this.core.term)
@@ -213,7 +207,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       return
     }
     this.running = false
-    clearInterval(this.ticker)
+    this.stopTicker?.()
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
     this.components.events.removeEventListener('peer:reconnect-failure', this.onReconnectFailure)
     this.components.events.removeEventListener('peer:connect', this.onConnect)
@@ -464,7 +458,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       } catch (err: any) {
         this.log('%s did not let this node join - %e', member.id, err)
       }
-      await new Promise(resolve => setTimeout(resolve, this.options.electionTimeout))
+      await new Promise<void>(resolve => { this.clock.after(this.options.electionTimeout, resolve) })
     }
   }
 
@@ -498,7 +492,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private async readIndexOf (id: number, deadline: Deadline): Promise<number | undefined> {
     return deadline.wait(() => new NoLeaderError('No leader confirmed the read before the deadline'), (resolve) => {
       this.readWaiters.set(id, {
-        retryAt: Date.now() + this.options.electionTimeout,
+        retryAt: this.clock.now() + this.options.electionTimeout,
         settle: (index) => {
           this.readWaiters.delete(id)
           resolve(index)
@@ -546,8 +540,8 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       }
       if (answer.error === 'LeadershipTransferInProgressError') {
         // Wait for the hand-over to end (a new leader, or the old one leading on), then ask again.
-        const retryAt = Date.now() + this.options.electionTimeout
-        await this.until(() => core.leader !== leader || Date.now() >= retryAt, deadline, () => new LeadershipTransferInProgressError(leader))
+        const retryAt = this.clock.now() + this.options.electionTimeout
+        await this.until(() => core.leader !== leader || this.clock.now() >= retryAt, deadline, () => new LeadershipTransferInProgressError(leader))
         continue
       }
       this.log('%s refused a forwarded command (%s)', leader, answer.error)
@@ -602,7 +596,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private tick (): void {
     this.core?.tick()
     this.schedule()
-    const now = Date.now()
+    const now = this.clock.now()
     for (const deadline of this.deadlines) {
       if (deadline.expiresAt <= now) {
         deadline.expire()
@@ -625,7 +619,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       return
     }
     this.processScheduled = true
-    runSoon(() => {
+    this.clock.soon(() => {
       this.processScheduled = false
       if (this.processing === undefined && this.running) {
         this.processing = this.process().finally(() => {
@@ -674,7 +668,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     } catch (err: any) {
       // Without durable writes this node cannot take part safely any more.
       this.failure = err
-      clearInterval(this.ticker)
+      this.stopTicker?.()
       this.log.error('stopped taking part in group %s: %e', this.options.group, err)
     }
   }
@@ -1014,7 +1008,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   /** The caller's signal, bounded by `commitTimeout` (checked on each tick) and by `stop()`. */
   private deadline (options: AbortOptions): Deadline {
-    const deadline = new Deadline(Date.now() + this.options.commitTimeout, options.signal)
+    const deadline = new Deadline(this.clock.now() + this.options.commitTimeout, options.signal)
     this.deadlines.add(deadline)
     return deadline
   }
@@ -1024,11 +1018,6 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.deadlines.delete(deadline)
   }
 }
-
-/** Runs `fn` after pending I/O callbacks (setImmediate where it exists, as in Node.js). */
-const runSoon: (fn: () => void) => void = typeof globalThis.setImmediate === 'function'
-  ? (fn) => { globalThis.setImmediate(fn) }
-  : (fn) => { setTimeout(fn, 0) }
 
 function toRaftRole (role: RaftCore['role']): RaftRole {
   return role === 'pre-candidate' ? 'follower' : role

@@ -1,10 +1,11 @@
-import { messageFromPb, messageToPb } from './codec.ts'
-import { InvalidSnapshotError } from './errors.ts'
-import type { RaftCore, SnapshotMeta, SnapshotRequest } from './core/index.ts'
-import type { StateMachine } from './index.ts'
-import type { SnapshotSink, SnapshotTransfer } from './network/snapshot-transfer.ts'
-import type { SnapshotOffer } from './pb/raft.ts'
-import type { RaftStorage, StoredSnapshot } from './storage/raft-storage.ts'
+import { InvalidSnapshotError } from '../errors.ts'
+import { messageFromPb, messageToPb } from '../pb/translate.ts'
+import type { RaftCore, SnapshotMeta, SnapshotRequest } from '../core/index.ts'
+import type { StateMachine } from '../index.ts'
+import type { SnapshotChannel } from './seams.ts'
+import type { SnapshotSink } from '../network/snapshot-transfer.ts'
+import type { SnapshotOffer } from '../pb/raft.ts'
+import type { RaftStorage, StoredSnapshot } from '../storage/raft-storage.ts'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 
 /** What the snapshot work needs from the service around it. */
@@ -12,7 +13,7 @@ export interface SnapshotsHost {
   readonly log: Logger
   readonly storage: RaftStorage
   readonly stateMachine: StateMachine
-  readonly transfer: SnapshotTransfer
+  readonly transfer: SnapshotChannel
   readonly self: string
   readonly snapshotThreshold: number
   readonly trailingEntries: number

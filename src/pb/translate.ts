@@ -5,10 +5,10 @@
 import { InvalidMessageError } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { Entry as PbEntry, HardState as PbHardState, MembershipRequest as PbMembershipRequest, RaftMessage as PbMessage } from './pb/raft.ts'
-import type { Entry, HardState, Message, SnapshotMeta } from './core/index.ts'
-import type { MembershipRequest } from './membership.ts'
-import type { SnapshotMeta as PbSnapshotMeta } from './pb/raft.ts'
+import { Entry as PbEntry, HardState as PbHardState, MembershipRequest as PbMembershipRequest, RaftMessage as PbMessage } from './raft.ts'
+import type { SnapshotMeta as PbSnapshotMeta } from './raft.ts'
+import type { Entry, HardState, Message, SnapshotMeta } from '../core/index.ts'
+import type { MembershipRequest } from '../service/membership.ts'
 
 const ENTRY_TYPES = {
   command: PbEntry.Type.COMMAND,

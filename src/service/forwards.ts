@@ -1,6 +1,6 @@
-import { CommitTimeoutError } from './errors.ts'
+import { CommitTimeoutError } from '../errors.ts'
 import type { Deadline } from './deadline.ts'
-import type { Frame, ProposeResponse } from './pb/raft.ts'
+import type { Frame, ProposeResponse } from '../pb/raft.ts'
 
 /** A request sent to another node and waiting for its answer. */
 interface Pending {

@@ -1,6 +1,7 @@
-import { CatchUpTimeoutError, JoinRefusedError, LeadershipTransferError, MembershipChangeInProgressError, NotLeaderError } from './errors.ts'
-import type { ConfigChange, NodeId, RaftCore } from './core/index.ts'
+import { CatchUpTimeoutError, JoinRefusedError, LeadershipTransferError, MembershipChangeInProgressError, NotLeaderError } from '../errors.ts'
 import type { Deadline } from './deadline.ts'
+import type { ConfigChange, NodeId, RaftCore } from '../core/index.ts'
+import type { MembershipResult } from '../index.ts'
 import type { Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -9,12 +10,6 @@ export type MembershipRequest =
   | { change: 'add-learner' | 'add-voter' | 'remove', peer: NodeId, addrs?: Multiaddr[] }
   | { change: 'transfer', peer?: NodeId }
   | { change: 'join', peer: NodeId, voter: boolean, addrs?: Multiaddr[] }
-
-/** Where the change that did it was appended (for a change that was not needed: the configuration in force). */
-export interface MembershipResult {
-  index: number
-  term: number
-}
 
 /** What membership changes need from the service around them. */
 export interface MembershipHost {
