@@ -1,15 +1,22 @@
 /**
- * Long simulation campaigns: `npm run sim -- --seeds 100000 [--scenario NAME] [--noisy | --calm]`,
- * or replay one run: `npm run sim -- --scenario NAME --seed N --noisy|--calm`.
- * Prints progress every second and a summary; exits 1 if any run failed.
+ * Long simulation campaigns. The core campaign drives the Raft core through
+ * the simulator's own shell; `--service` runs the shell that ships
+ * (`RaftService`) with clients on its public API.
+ *
+ *   npm run sim -- [--service] --seeds 100000 [--scenario NAME] [--noisy | --calm]
+ *   npm run sim -- [--service] --scenario NAME --seed N --noisy|--calm   (replay one run)
+ *
+ * Prints progress every second and a summary whose last line is
+ * `all runs passed` or names the failures; exits 1 if any run failed.
  */
 import { parseArgs } from 'node:util'
 import { ScenarioFailure, runScenario, scenario } from '../test/sim/campaign.ts'
 import { SCENARIOS } from '../test/sim/scenarios.ts'
-import type { Scenario } from '../test/sim/scenarios.ts'
+import { SERVICE_SCENARIOS, ServiceScenarioFailure, runServiceScenario, serviceScenario } from '../test/sim/service/service-campaign.ts'
 
 const { values } = parseArgs({
   options: {
+    service: { type: 'boolean', default: false },
     seeds: { type: 'string', default: '1000' },
     seed: { type: 'string' },
     scenario: { type: 'string' },
@@ -19,13 +26,41 @@ const { values } = parseArgs({
   }
 })
 
-const scenarios = values.scenario === undefined ? SCENARIOS : [scenario(values.scenario)]
+/** What one run reports to the summary, whichever campaign. */
+interface Tally { runs: number, failed: number, counters: Record<string, number> }
+
+/** A campaign: its scenarios by name, and how to run one of them once. */
+interface Campaign {
+  names: string[]
+  run(name: string, seed: number, noisy: boolean): Promise<{ operations: number, counters: Record<string, number> }>
+  isFailure(err: unknown): err is Error
+}
+
+const coreCampaign: Campaign = {
+  names: values.scenario === undefined ? SCENARIOS.map(s => s.name) : [scenario(values.scenario).name],
+  async run (name, seed, noisy) {
+    const summary = await runScenario(scenario(name), seed, { noisy })
+    return { operations: summary.operations, counters: { snapshots: summary.snapshots, installs: summary.installs, 'config changes': summary.configChanges } }
+  },
+  isFailure: (err): err is Error => err instanceof ScenarioFailure
+}
+
+const serviceCampaign: Campaign = {
+  names: values.scenario === undefined ? SERVICE_SCENARIOS.map(s => s.name) : [serviceScenario(values.scenario).name],
+  async run (name, seed, noisy) {
+    const summary = await runServiceScenario(serviceScenario(name), seed, { noisy })
+    return { operations: summary.operations, counters: { leaders: summary.leaders, transfers: summary.transfers, resets: summary.resets, 'membership calls': ['addVoter', 'addLearner', 'removeMember', 'transferLeadership', 'join'].reduce((n, kind) => n + (summary.calls.get(kind) ?? 0), 0) } }
+  },
+  isFailure: (err): err is Error => err instanceof ServiceScenarioFailure
+}
+
+const campaign = values.service ? serviceCampaign : coreCampaign
 const seeds = values.seed === undefined
   ? Array.from({ length: Number(values.seeds) }, (_, i) => i + 1)
   : [Number(values.seed)]
 const modes = values.noisy ? [true] : values.calm ? [false] : [false, true]
 const maxFailures = Number(values['max-failures'])
-const total = scenarios.length * seeds.length * modes.length
+const total = campaign.names.length * seeds.length * modes.length
 
 function out (line: string): void {
   process.stdout.write(line + '\n')
@@ -35,23 +70,24 @@ const started = Date.now()
 let done = 0
 let operations = 0
 let lastReport = started
-const failures: ScenarioFailure[] = []
-const perScenario = new Map<string, { runs: number, failed: number, snapshots: number, installs: number, configChanges: number }>()
+const failures: Error[] = []
+const perScenario = new Map<string, Tally>()
 
-out(`${total} runs: ${scenarios.length} scenario(s) × ${seeds.length} seed(s) × ${modes.map(m => m ? 'noisy' : 'calm').join('+')}`)
+out(`${total} ${values.service ? 'service' : 'core'} runs: ${campaign.names.length} scenario(s) × ${seeds.length} seed(s) × ${modes.map(m => m ? 'noisy' : 'calm').join('+')}`)
+
 /** Runs one scenario once; returns false when it is time to stop (too many failures). */
-async function runOne (s: Scenario, seed: number, noisy: boolean): Promise<boolean> {
-  const tally = perScenario.get(s.name) ?? { runs: 0, failed: 0, snapshots: 0, installs: 0, configChanges: 0 }
-  perScenario.set(s.name, tally)
+async function runOne (name: string, seed: number, noisy: boolean): Promise<boolean> {
+  const tally = perScenario.get(name) ?? { runs: 0, failed: 0, counters: {} }
+  perScenario.set(name, tally)
   tally.runs++
   try {
-    const summary = await runScenario(s, seed, { noisy })
+    const summary = await campaign.run(name, seed, noisy)
     operations += summary.operations
-    tally.snapshots += summary.snapshots
-    tally.installs += summary.installs
-    tally.configChanges += summary.configChanges
+    for (const [counter, n] of Object.entries(summary.counters)) {
+      tally.counters[counter] = (tally.counters[counter] ?? 0) + n
+    }
   } catch (err) {
-    if (!(err instanceof ScenarioFailure)) {
+    if (!campaign.isFailure(err)) {
       throw err
     }
     tally.failed++
@@ -71,18 +107,19 @@ async function runOne (s: Scenario, seed: number, noisy: boolean): Promise<boole
   return true
 }
 
-const runs = seeds.flatMap(seed => scenarios.flatMap(s => modes.map(noisy => ({ seed, s, noisy }))))
-for (const { seed, s, noisy } of runs) {
-  if (!await runOne(s, seed, noisy)) {
+const runs = seeds.flatMap(seed => campaign.names.flatMap(name => modes.map(noisy => ({ seed, name, noisy }))))
+for (const { seed, name, noisy } of runs) {
+  if (!await runOne(name, seed, noisy)) {
     break
   }
 }
 
-out(`\n${done} runs in ${((Date.now() - started) / 1000).toFixed(1)} s, ${operations} client operations checked for linearizability`)
-const width = Math.max(...scenarios.map(s => s.name.length))
+const seconds = (Date.now() - started) / 1000
+out(`\n${done} runs in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(1)} runs/s), ${operations} client operations checked for linearizability`)
+const width = Math.max(...campaign.names.map(name => name.length))
 for (const [name, tally] of perScenario) {
-  const snapshots = `${String(tally.snapshots).padStart(7)} snapshots ${String(tally.installs).padStart(6)} installs ${String(tally.configChanges).padStart(6)} config changes`
-  out(`  ${name.padEnd(width)} ${String(tally.runs).padStart(7)} runs ${snapshots}  ${tally.failed > 0 ? `${tally.failed} FAILED` : 'ok'}`)
+  const counters = Object.entries(tally.counters).map(([counter, n]) => `${String(n).padStart(7)} ${counter}`).join(' ')
+  out(`  ${name.padEnd(width)} ${String(tally.runs).padStart(7)} runs ${counters}  ${tally.failed > 0 ? `${tally.failed} FAILED` : 'ok'}`)
 }
 out(failures.length === 0 ? 'all runs passed' : `${failures.length} run(s) failed; replay with the commands above`)
 process.exitCode = failures.length === 0 ? 0 : 1

@@ -283,7 +283,7 @@ export class KvWorkload {
 }
 
 /** The key-value state machine: what an operation returns and how it changes the store. */
-function execute (store: Map<string, string>, input: KvInput): KvOutput {
+export function execute (store: Map<string, string>, input: KvInput): KvOutput {
   if (input.kind === 'read') {
     return { kind: 'read', value: store.get(input.key) }
   }

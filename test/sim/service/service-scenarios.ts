@@ -1,0 +1,231 @@
+/**
+ * The service campaign's scenarios: each scripts faults over virtual time
+ * while clients call the public API on random members, on top of random
+ * network noise when run noisy. Every run then ends the same way (see
+ * `runServiceScenario`): the world heals, a leader commits a final entry
+ * every member applies, their stores agree and the history is linearizable.
+ */
+import { startOutsider } from './outsider.ts'
+import type { ServiceCluster, SimMember } from './service-cluster.ts'
+import type { ServiceWorkload } from './service-workload.ts'
+import type { RaftInit } from '../../../src/index.ts'
+
+export interface ServiceScenarioContext {
+  cluster: ServiceCluster
+  workload: ServiceWorkload
+  noisy: boolean
+}
+
+export interface ServiceScenario {
+  name: string
+  /** The initial voters */
+  nodes: number
+  /** Nodes started outside the configuration */
+  spares?: number
+  clients: number
+  /** Share of client calls that change the membership */
+  membership?: number
+  /** Padding bytes in some writes, for frames far above the usual size */
+  largeValue?: number
+  /** Service options for this scenario */
+  init?: Omit<RaftInit, 'stateMachine' | 'bootstrap'>
+  run(ctx: ServiceScenarioContext): Promise<void>
+}
+
+async function wait (cluster: ServiceCluster, ms: number): Promise<void> {
+  await cluster.world.run(cluster.world.now + ms)
+}
+
+/** The leader now, or any running member when there is none. */
+function leaderOrAny (cluster: ServiceCluster): SimMember | undefined {
+  return cluster.leader() ?? cluster.world.rng.pick(cluster.running())
+}
+
+function names (members: SimMember[]): string[] {
+  return members.map(m => m.id)
+}
+
+/** One random partition of the members, healed after `ms`. */
+async function randomPartition (cluster: ServiceCluster, ms: number): Promise<void> {
+  const { world, network } = cluster
+  const ids = names(cluster.members)
+  const leader = cluster.leader()?.id ?? world.rng.pick(ids)
+  const rest = ids.filter(id => id !== leader)
+  switch (world.rng.int(4)) {
+    case 0:
+      network.links.partition([leader], rest)
+      break
+    case 1: {
+      const cut = 1 + world.rng.int(ids.length - 1)
+      network.links.partition(ids.slice(0, cut), ids.slice(cut))
+      break
+    }
+    case 2:
+      for (const id of rest) {
+        network.links.cutLink(leader, id)
+      }
+      break
+    default:
+      network.links.bridge(rest.slice(0, rest.length >> 1), leader, rest.slice(rest.length >> 1))
+  }
+  await wait(cluster, ms)
+  network.links.heal()
+}
+
+/** Crashes, partitions, slow disks, slow nodes and stream resets at random for `duration` ms. */
+async function randomFaults (cluster: ServiceCluster, duration: number): Promise<void> {
+  const { world, network } = cluster
+  const end = world.now + duration
+  while (world.now < end) {
+    await wait(cluster, world.between([50, 300]))
+    const victim = world.rng.pick(cluster.members)
+    switch (world.rng.int(6)) {
+      case 0:
+        cluster.crashFor(victim, world.between([50, 600]))
+        break
+      case 1:
+        await randomPartition(cluster, world.between([100, 600]))
+        break
+      case 2:
+        victim.writeLatency = [5, 60]
+        world.schedule(world.between([200, 800]), () => { victim.writeLatency = [0, 2] })
+        break
+      case 3:
+        victim.slowness = 2 + world.rng.next() * 2
+        world.schedule(world.between([200, 800]), () => { victim.slowness = 1 })
+        break
+      case 4: {
+        const before = network.faults.reset
+        network.faults.reset = 0.05
+        world.schedule(world.between([100, 400]), () => { network.faults.reset = before })
+        break
+      }
+      default: {
+        const leader = cluster.leader()
+        if (leader !== undefined) {
+          cluster.crashFor(leader, world.between([50, 400]))
+        }
+      }
+    }
+  }
+}
+
+export const SERVICE_SCENARIOS: ServiceScenario[] = [
+  {
+    name: 'service-basic',
+    nodes: 3,
+    clients: 4,
+    async run ({ cluster }) {
+      await wait(cluster, 3000)
+    }
+  },
+  {
+    name: 'service-leader-crash',
+    nodes: 3,
+    clients: 4,
+    async run ({ cluster }) {
+      for (let i = 0; i < 4; i++) {
+        await wait(cluster, 700)
+        const leader = cluster.leader()
+        if (leader !== undefined) {
+          cluster.crashFor(leader, cluster.world.between([100, 500]))
+        }
+      }
+      await wait(cluster, 500)
+    }
+  },
+  {
+    name: 'service-partitions',
+    nodes: 5,
+    clients: 5,
+    async run ({ cluster }) {
+      for (let i = 0; i < 6; i++) {
+        await wait(cluster, cluster.world.between([100, 400]))
+        await randomPartition(cluster, cluster.world.between([200, 700]))
+      }
+    }
+  },
+  {
+    name: 'service-random-faults',
+    nodes: 5,
+    clients: 5,
+    async run ({ cluster }) {
+      await randomFaults(cluster, 3500)
+    }
+  },
+  {
+    name: 'service-forwarding-leader-changes',
+    nodes: 3,
+    clients: 6,
+    async run ({ cluster }) {
+      // Leaders change often, by hand-over and by crash, while followers forward commands, reads and changes.
+      for (let i = 0; i < 8; i++) {
+        await wait(cluster, cluster.world.between([100, 400]))
+        const leader = leaderOrAny(cluster)
+        if (leader === undefined) {
+          continue
+        }
+        if (cluster.world.rng.chance(0.5)) {
+          leader.live.transferLeadership().catch(() => {})
+        } else {
+          cluster.crashFor(leader, cluster.world.between([20, 300]))
+        }
+      }
+      await wait(cluster, 500)
+    }
+  },
+  {
+    name: 'service-snapshots',
+    nodes: 3,
+    clients: 4,
+    init: { snapshotThreshold: 20, trailingEntries: 5 },
+    async run ({ cluster }) {
+      const { world, network } = cluster
+      network.faults.cutOff = 0.05
+      for (let i = 0; i < 3; i++) {
+        // A follower cut off while the others compact past it catches up by InstallSnapshot.
+        const leader = cluster.leader()
+        const follower = cluster.running().find(m => m !== leader)
+        if (follower !== undefined) {
+          network.links.partition([follower.id], names(cluster.members.filter(m => m !== follower)))
+          await wait(cluster, world.between([500, 1200]))
+          network.links.heal()
+          if (world.rng.chance(0.3)) {
+            await wait(cluster, world.between([0, 100]))
+            cluster.crashFor(follower, world.between([50, 300]))
+          }
+        }
+        await wait(cluster, world.between([200, 600]))
+      }
+    }
+  },
+  {
+    name: 'service-membership',
+    nodes: 3,
+    spares: 2,
+    clients: 5,
+    membership: 0.06,
+    init: { authorizeJoin: () => true },
+    async run ({ cluster }) {
+      await randomFaults(cluster, 3000)
+    }
+  },
+  {
+    name: 'service-outsider',
+    nodes: 3,
+    clients: 4,
+    async run ({ cluster }) {
+      await startOutsider(cluster, cluster.world.now + 2500)
+      await randomFaults(cluster, 2500)
+    }
+  },
+  {
+    name: 'service-large-frames',
+    nodes: 3,
+    clients: 3,
+    largeValue: 256 * 1024,
+    async run ({ cluster }) {
+      await randomFaults(cluster, 2000)
+    }
+  }
+]

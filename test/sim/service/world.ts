@@ -1,0 +1,79 @@
+/**
+ * The simulated world every node of a service run lives in: one seeded
+ * random source, one virtual clock and one agenda of events. Running an
+ * event lets every promise it settles run to completion before the next
+ * event starts, so a run is a pure function of its seed even though the
+ * shell it drives is asynchronous.
+ */
+import { Rng } from '../../utils/rng.ts'
+import { EventQueue } from '../event-queue.ts'
+
+/** Lets every pending promise callback run: they all do before the next macrotask. */
+async function drainMicrotasks (): Promise<void> {
+  await new Promise<void>(resolve => { setImmediate(resolve) })
+}
+
+export class World {
+  readonly rng: Rng
+  now = 0
+  /** The first error an event threw or rejected with, or a check reported; the run stops on it. */
+  failure: unknown
+  private readonly events = new EventQueue()
+  private readonly watchers = new Set<() => void>()
+
+  constructor (seed: number) {
+    this.rng = new Rng(seed)
+  }
+
+  schedule (delay: number, run: () => void | Promise<void>): void {
+    this.events.push(this.now + delay, run)
+  }
+
+  /** Resolves `ms` virtual milliseconds from now. */
+  async sleep (ms: number): Promise<void> {
+    await new Promise<void>(resolve => { this.schedule(ms, resolve) })
+  }
+
+  /** A whole number of milliseconds in [min, max]. */
+  between ([min, max]: readonly [number, number]): number {
+    return min + this.rng.int(max - min + 1)
+  }
+
+  /** Calls `check` after every event until the returned function is called (checks throw to fail the run). */
+  watch (check: () => void): () => void {
+    this.watchers.add(check)
+    return () => { this.watchers.delete(check) }
+  }
+
+  /** Runs events until virtual time `until`, or until `stop` says so; returns whether `stop` fired. */
+  async run (until: number, stop?: () => boolean): Promise<boolean> {
+    for (;;) {
+      if (stop?.() === true) {
+        return true
+      }
+      const at = this.events.peek()
+      if (at === undefined || at > until) {
+        this.now = Math.max(this.now, until)
+        return false
+      }
+      const event = this.events.pop()
+      if (event !== undefined) {
+        this.now = event.at
+        // An event that rejects fails the run through the microtask that reports it.
+        void Promise.resolve(event.run()).catch((err: unknown) => { this.failure ??= err })
+        await drainMicrotasks()
+        if (this.failure !== undefined) {
+          throw this.failure
+        }
+        for (const watcher of this.watchers) {
+          watcher()
+        }
+      }
+    }
+  }
+
+  /** Runs until `condition` holds or `within` virtual ms pass; returns whether it held. */
+  async until (within: number, condition: () => boolean): Promise<boolean> {
+    return this.run(this.now + within, condition)
+  }
+}
