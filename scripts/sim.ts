@@ -3,8 +3,8 @@
  * the simulator's own shell; `--service` runs the shell that ships
  * (`RaftService`) with clients on its public API.
  *
- *   npm run sim -- [--service] --seeds 100000 [--scenario NAME] [--noisy | --calm]
- *   npm run sim -- [--service] --scenario NAME --seed N --noisy|--calm   (replay one run)
+ * `npm run sim -- [--service] --seeds 100000 [--scenario NAME] [--noisy | --calm]`, or replay one
+ * run: `npm run sim -- [--service] --scenario NAME --seed N --noisy|--calm`.
  *
  * Prints progress every second and a summary whose last line is
  * `all runs passed` or names the failures; exits 1 if any run failed.

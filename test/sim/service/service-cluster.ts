@@ -196,7 +196,7 @@ export class ServiceCluster {
       }
     }, (err: unknown) => {
       if (member.incarnation === incarnation) {
-        this.world.failure ??= err
+        this.world.fail(err)
       }
     })
   }
@@ -263,7 +263,7 @@ export class ServiceCluster {
     try {
       fn()
     } catch (err) {
-      this.world.failure ??= err
+      this.world.fail(err)
       throw err
     }
   }

@@ -160,7 +160,7 @@ export class ServiceWorkload {
 
   /** A call broke the service's contract: the run fails. */
   private violated (what: string): void {
-    this.cluster.world.failure ??= new Error(what)
+    this.cluster.world.fail(new Error(what))
   }
 
   private async read (client: number, member: SimMember): Promise<void> {

@@ -17,7 +17,7 @@ export class World {
   readonly rng: Rng
   now = 0
   /** The first error an event threw or rejected with, or a check reported; the run stops on it. */
-  failure: unknown
+  failure: Error | undefined
   private readonly events = new EventQueue()
   private readonly watchers = new Set<() => void>()
 
@@ -60,7 +60,7 @@ export class World {
       if (event !== undefined) {
         this.now = event.at
         // An event that rejects fails the run through the microtask that reports it.
-        void Promise.resolve(event.run()).catch((err: unknown) => { this.failure ??= err })
+        void Promise.resolve(event.run()).catch((err: unknown) => { this.fail(err) })
         await drainMicrotasks()
         if (this.failure !== undefined) {
           throw this.failure
@@ -70,6 +70,11 @@ export class World {
         }
       }
     }
+  }
+
+  /** Fails the run with `err`, unless it failed already. */
+  fail (err: unknown): void {
+    this.failure ??= err instanceof Error ? err : new Error(String(err))
   }
 
   /** Runs until `condition` holds or `within` virtual ms pass; returns whether it held. */
