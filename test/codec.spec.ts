@@ -18,6 +18,8 @@ const entries: Entry[] = [
   { type: 'config', index: 4, term: 2, config: { voters: ['a', 'b', 'c'], learners: ['d'] } },
   { type: 'config', index: 5, term: 2, config: { voters: ['a'], learners: [] } },
   { type: 'command', index: BIG, term: BIG - 1, data: new Uint8Array(1000).fill(7) },
+  // forwarded by a member: the request's id travels with the entry
+  { type: 'command', index: BIG + 1, term: BIG - 1, data: Uint8Array.of(9), request: MAX },
   { type: 'noop', index: MAX, term: MAX }
 ]
 

@@ -264,10 +264,12 @@ export class RaftCore {
   }
 
   /**
-   * Appends a command to the leader's log. Throws `NotLeaderError` elsewhere,
-   * and `LeadershipTransferInProgressError` while handing leadership over.
+   * Appends a command to the leader's log, marked with the id of the
+   * forwarded `request` that carried it, if any. Throws `NotLeaderError`
+   * elsewhere, and `LeadershipTransferInProgressError` while handing
+   * leadership over.
    */
-  propose (data: Uint8Array): { index: number, term: number } {
+  propose (data: Uint8Array, request?: number): { index: number, term: number } {
     if (this._role !== 'leader') {
       throw new NotLeaderError(this._leader)
     }
@@ -278,7 +280,9 @@ export class RaftCore {
       // It removed itself and steps down once that commits: what it took now only the next leader would apply.
       throw new NotLeaderError(undefined)
     }
-    const entry: Entry = { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data }
+    const entry: Entry = request === undefined
+      ? { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data }
+      : { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data, request }
     this.appendAsLeader(entry)
     return { index: entry.index, term: entry.term }
   }

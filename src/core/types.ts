@@ -25,6 +25,12 @@ interface EntryBase {
 export interface CommandEntry extends EntryBase {
   type: 'command'
   data: Uint8Array
+  /**
+   * The id of the forwarded request that proposed it, if a member forwarded
+   * it: that member recognises the entry when it applies it, whatever its
+   * index, so it learns the outcome even when the leader's answer is lost.
+   */
+  request?: number
 }
 
 /** The empty entry a new leader appends so that it can commit entries of earlier terms. */

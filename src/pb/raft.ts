@@ -156,6 +156,7 @@ export interface Entry {
   type: Entry.Type
   data: Uint8Array<ArrayBuffer>
   config?: Configuration
+  request?: number
 }
 
 export namespace Entry {
@@ -211,6 +212,11 @@ export namespace Entry {
           Configuration.codec().encode(obj.config, w)
         }
 
+        if (obj.request != null) {
+          w.uint32(48)
+          w.uint64Number(obj.request)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -248,6 +254,10 @@ export namespace Entry {
               obj.config = Configuration.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.config
               })
+              break
+            }
+            case 6: {
+              obj.request = reader.uint64Number()
               break
             }
             default: {
@@ -300,6 +310,13 @@ export namespace Entry {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.request`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -344,6 +361,11 @@ export namespace Entry {
     value: string
   }
 
+  export interface EntryRequestFieldEvent {
+    field: '$.request'
+    value: number
+  }
+
   export function encode (obj: Partial<Entry>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Entry.codec())
   }
@@ -352,7 +374,7 @@ export namespace Entry {
     return decodeMessage(buf, Entry.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Generator<EntryIndexFieldEvent | EntryTermFieldEvent | EntryTypeFieldEvent | EntryDataFieldEvent | EntryConfigVotersFieldEvent | EntryConfigLearnersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Generator<EntryIndexFieldEvent | EntryTermFieldEvent | EntryTypeFieldEvent | EntryDataFieldEvent | EntryConfigVotersFieldEvent | EntryConfigLearnersFieldEvent | EntryRequestFieldEvent> {
     return streamMessage(buf, Entry.codec(), opts)
   }
 }
@@ -1387,6 +1409,12 @@ export namespace RaftMessage {
     value: string
   }
 
+  export interface RaftMessageEntriesRequestFieldEvent {
+    field: '$.entries[].request'
+    value: number
+    index: number
+  }
+
   export interface RaftMessageCommitFieldEvent {
     field: '$.commit'
     value: number
@@ -1457,7 +1485,7 @@ export namespace RaftMessage {
     return decodeMessage(buf, RaftMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent | RaftMessageTransferFieldEvent | RaftMessageLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageEntriesRequestFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent | RaftMessageTransferFieldEvent | RaftMessageLeaderFieldEvent> {
     return streamMessage(buf, RaftMessage.codec(), opts)
   }
 }
@@ -1465,6 +1493,7 @@ export namespace RaftMessage {
 export interface ProposeRequest {
   id: number
   command: Uint8Array<ArrayBuffer>
+  term: number
 }
 
 export namespace ProposeRequest {
@@ -1487,13 +1516,19 @@ export namespace ProposeRequest {
           w.bytes(obj.command)
         }
 
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.term)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           id: 0,
-          command: uint8ArrayAlloc(0)
+          command: uint8ArrayAlloc(0),
+          term: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1508,6 +1543,10 @@ export namespace ProposeRequest {
             }
             case 2: {
               obj.command = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.term = reader.uint64Number()
               break
             }
             default: {
@@ -1539,6 +1578,13 @@ export namespace ProposeRequest {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1561,6 +1607,11 @@ export namespace ProposeRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ProposeRequestTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
   export function encode (obj: Partial<ProposeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ProposeRequest.codec())
   }
@@ -1569,7 +1620,7 @@ export namespace ProposeRequest {
     return decodeMessage(buf, ProposeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): Generator<ProposeRequestIdFieldEvent | ProposeRequestCommandFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): Generator<ProposeRequestIdFieldEvent | ProposeRequestCommandFieldEvent | ProposeRequestTermFieldEvent> {
     return streamMessage(buf, ProposeRequest.codec(), opts)
   }
 }
@@ -2189,6 +2240,12 @@ export namespace Frame {
     value: string
   }
 
+  export interface FrameMessageEntriesRequestFieldEvent {
+    field: '$.message.entries[].request'
+    value: number
+    index: number
+  }
+
   export interface FrameMessageCommitFieldEvent {
     field: '$.message.commit'
     value: number
@@ -2261,6 +2318,11 @@ export namespace Frame {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface FrameProposeTermFieldEvent {
+    field: '$.propose.term'
+    value: number
+  }
+
   export interface FrameProposeResultIdFieldEvent {
     field: '$.proposeResult.id'
     value: number
@@ -2320,7 +2382,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
@@ -2645,6 +2707,12 @@ export namespace SnapshotOffer {
     value: string
   }
 
+  export interface SnapshotOfferMessageEntriesRequestFieldEvent {
+    field: '$.message.entries[].request'
+    value: number
+    index: number
+  }
+
   export interface SnapshotOfferMessageCommitFieldEvent {
     field: '$.message.commit'
     value: number
@@ -2730,7 +2798,7 @@ export namespace SnapshotOffer {
     return decodeMessage(buf, SnapshotOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferMessageTransferFieldEvent | SnapshotOfferMessageLeaderFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageEntriesRequestFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferMessageTransferFieldEvent | SnapshotOfferMessageLeaderFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
     return streamMessage(buf, SnapshotOffer.codec(), opts)
   }
 }

@@ -38,7 +38,8 @@ export function entryToPb (entry: Entry): PbEntry {
     type: ENTRY_TYPES[entry.type],
     // protons types bytes as ArrayBuffer-backed; encoding reads any Uint8Array
     data: (entry.type === 'command' ? entry.data : EMPTY) as Uint8Array<ArrayBuffer>,
-    config: entry.type === 'config' ? entry.config : undefined
+    config: entry.type === 'config' ? entry.config : undefined,
+    request: entry.type === 'command' ? entry.request : undefined
   }
 }
 
@@ -46,7 +47,7 @@ export function entryFromPb (pb: PbEntry): Entry {
   const { index, term } = pb
   switch (pb.type) {
     case PbEntry.Type.COMMAND:
-      return { type: 'command', index, term, data: pb.data }
+      return pb.request === undefined ? { type: 'command', index, term, data: pb.data } : { type: 'command', index, term, data: pb.data, request: pb.request }
     case PbEntry.Type.NOOP:
       return { type: 'noop', index, term }
     case PbEntry.Type.CONFIG:
