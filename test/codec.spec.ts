@@ -67,8 +67,8 @@ describe('codec', () => {
       if (out.type !== 'append-request') {
         return
       }
-      expect(out.entries.map(e => e.type)).to.deep.equal(['command', 'command', 'noop', 'config', 'config', 'command', 'noop'])
-      expect(out.entries.map(e => e.index)).to.deep.equal([1, 2, 3, 4, 5, BIG, MAX])
+      expect(out.entries.map(e => e.type)).to.deep.equal(['command', 'command', 'noop', 'config', 'config', 'command', 'command', 'noop'])
+      expect(out.entries.map(e => e.index)).to.deep.equal([1, 2, 3, 4, 5, BIG, BIG + 1, MAX])
     })
 
     it('throws InvalidMessageError for an unknown message type', () => {
