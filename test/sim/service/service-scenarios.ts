@@ -223,7 +223,9 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     name: 'service-large-frames',
     nodes: 3,
     clients: 3,
-    largeValue: 256 * 1024,
+    // Commands of up to 3 MiB, each alone in a frame near the raised limits.
+    largeValue: 3 * 1024 * 1024,
+    init: { maxCommandSize: 4 * 1024 * 1024, maxMessageSize: 5 * 1024 * 1024 },
     async run ({ cluster }) {
       await randomFaults(cluster, 2000)
     }

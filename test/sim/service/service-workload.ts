@@ -22,7 +22,7 @@ export interface ServiceWorkloadOptions {
   think?: [number, number]
   /** Share of calls that change the membership (0: none) */
   membership?: number
-  /** Bytes of padding in some writes' values, to make frames far above the usual size */
+  /** Up to this many bytes of padding in some writes' values, to make frames far above the usual size */
   largeValue?: number
 }
 
@@ -134,7 +134,7 @@ export class ServiceWorkload {
     const key = `k${rng.int(this.options.keys)}`
     let value = `c${client}v${this.sequence++}`
     if (this.options.largeValue > 0 && rng.chance(0.05)) {
-      value += '.'.repeat(this.options.largeValue)
+      value += '.'.repeat(rng.int(this.options.largeValue))
     }
     const kv = member.kv
     const input: KvInput = rng.chance(0.6)
