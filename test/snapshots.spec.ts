@@ -3,16 +3,22 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { expect } from 'aegir/chai'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { Key } from 'interface-datastore'
+import { TypedEventEmitter } from 'main-event'
 import { RaftCore } from '../src/core/index.ts'
+import { resolveOptions } from '../src/options.ts'
 import { messageToPb } from '../src/pb/translate.ts'
+import { Driver } from '../src/service/driver.ts'
+import { PeerIds } from '../src/service/peer-ids.ts'
 import { Snapshots } from '../src/service/snapshots.ts'
+import { systemClock } from '../src/service/system-clock.ts'
 import { RaftStorage } from '../src/storage/raft-storage.ts'
 import { recordingLogger } from './utils/recording-logger.ts'
 import type { Entry, SnapshotMeta, SnapshotRequest } from '../src/core/index.ts'
-import type { StateMachine } from '../src/index.ts'
+import type { RaftEvents, StateMachine } from '../src/index.ts'
 import type { RecordingLogger } from './utils/recording-logger.ts'
 import type { SnapshotTransfer } from '../src/network/snapshot-transfer.ts'
 import type { SnapshotOffer } from '../src/pb/raft.ts'
+import type { FrameTransport } from '../src/service/seams.ts'
 
 const config = { voters: ['n1', 'n2', 'n3'], learners: [] }
 /** Real peer ids, since offers come from authenticated peers */
@@ -33,7 +39,11 @@ interface Setup {
   datastore: MemoryDatastore
 }
 
-/** Node n2, a follower that applied entries 1–5 of term 1, with the snapshot work wired to them. */
+/**
+ * Node n2, a follower that applied entries 1–5 of term 1, with the snapshot
+ * work wired to them. Its driver is never started, so nothing processes the
+ * core's batches: the tests step and advance the core by hand.
+ */
 async function setup (stateMachine: Partial<StateMachine>, snapshotThreshold = 1): Promise<Setup> {
   const datastore = new MemoryDatastore()
   const storage = new RaftStorage(datastore, new Key('/raft/default'))
@@ -42,21 +52,34 @@ async function setup (stateMachine: Partial<StateMachine>, snapshotThreshold = 1
   await storage.write({ term: 1, commit: 5 }, entries)
   const core = new RaftCore({ id: 'n2', state: { hardState: { term: 1, commit: 5 }, entries }, applied: 5, random: () => 0.5 })
   const logger = recordingLogger()
-  const snapshots = new Snapshots({
-    log: logger.log,
-    storage,
+  const options = resolveOptions({
     stateMachine: { apply: () => {}, snapshot: () => new Uint8Array(0), restore: () => {}, ...stateMachine },
-    transfer: {} as unknown as SnapshotTransfer,
-    self: 'n2',
     snapshotThreshold,
-    trailingEntries: 0,
-    core: () => core,
-    isMember: () => true,
-    peerId: (id) => peerIdFromString(id),
-    schedule: () => {},
-    restored: () => {},
-    snapshotted: () => {}
+    trailingEntries: 0
   })
+  const events = new TypedEventEmitter<RaftEvents>()
+  const driver = new Driver({
+    seams: { clock: systemClock, random: () => 0.5, makeCore: () => core },
+    storage,
+    network: {} as unknown as FrameTransport,
+    events,
+    options,
+    self: 'n2',
+    log: logger.log,
+    onNotification: () => {}
+  })
+  const snapshots = new Snapshots({
+    driver,
+    inbound: { isMember: () => true },
+    storage,
+    transfer: {} as unknown as SnapshotTransfer,
+    peerIds: new PeerIds(peerIdFromString(N1)),
+    events,
+    options,
+    self: 'n2',
+    log: logger.log
+  })
+  driver.load({}, snapshots)
   return { core, storage, snapshots, logger, datastore }
 }
 

@@ -1,8 +1,13 @@
 import { CatchUpTimeoutError, JoinRefusedError, LeadershipTransferError, MembershipChangeInProgressError, NotLeaderError } from '../errors.ts'
 import type { Deadline } from './deadline.ts'
-import type { ConfigChange, NodeId, RaftCore } from '../core/index.ts'
+import type { Driver } from './driver.ts'
+import type { MemberAddresses } from './member-addresses.ts'
+import type { PeerIds } from './peer-ids.ts'
+import type { Waiters } from './waiters.ts'
+import type { ConfigChange, NodeId } from '../core/index.ts'
 import type { MembershipResult } from '../index.ts'
-import type { Logger, PeerId } from '@libp2p/interface'
+import type { RaftOptions } from '../options.ts'
+import type { Logger } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** A membership request, as the leader runs it (from this node or forwarded by a member). */
@@ -11,22 +16,16 @@ export type MembershipRequest =
   | { change: 'transfer', peer?: NodeId }
   | { change: 'join', peer: NodeId, voter: boolean, addrs?: Multiaddr[] }
 
-/** What membership changes need from the service around them. */
-export interface MembershipHost {
-  readonly log: Logger
-  /** Decides on joins; the default refuses every one */
-  authorizeJoin(peer: PeerId, request: { voter: boolean }): boolean | Promise<boolean>
-  /** A learner within this many entries of the leader's log counts as caught up */
-  readonly catchUpSlack: number
-  core(): RaftCore
-  peerId(id: NodeId): PeerId
-  schedule(): void
-  /** Resolves once the entry at (index, term) is applied here; rejects if another entry took its place */
-  waitApplied(index: number, term: number, deadline: Deadline): Promise<unknown>
-  /** Resolves once `condition` holds (checked on every tick and batch), or rejects with `onExpire()` at the deadline */
-  until(condition: () => boolean, deadline: Deadline, onExpire: () => Error): Promise<void>
-  /** Stores where a new member listens */
-  rememberAddresses(id: NodeId, addrs: Multiaddr[]): Promise<void>
+export interface MembershipInit {
+  /** Reads and changes the core */
+  driver: Driver
+  /** Waits for changes to be applied and for learners to catch up */
+  waiters: Waiters
+  /** Where new members' addresses are stored */
+  addresses: MemberAddresses
+  peerIds: PeerIds
+  options: Pick<RaftOptions, 'authorizeJoin' | 'maxEntriesPerAppend'>
+  log: Logger
 }
 
 /**
@@ -37,12 +36,22 @@ export interface MembershipHost {
  * this runs the steps and waits for them to commit.
  */
 export class Membership {
-  private readonly host: MembershipHost
+  private readonly driver: Driver
+  private readonly waiters: Waiters
+  private readonly addresses: MemberAddresses
+  private readonly peerIds: PeerIds
+  private readonly options: MembershipInit['options']
+  private readonly log: Logger
   /** A multi-step change (say, catch up then promote) holds this until it ends */
   private busy = false
 
-  constructor (host: MembershipHost) {
-    this.host = host
+  constructor (init: MembershipInit) {
+    this.driver = init.driver
+    this.waiters = init.waiters
+    this.addresses = init.addresses
+    this.peerIds = init.peerIds
+    this.options = init.options
+    this.log = init.log
   }
 
   /** Runs a request on this node, which must lead. */
@@ -60,7 +69,8 @@ export class Membership {
     this.busy = true
     try {
       if (request.addrs !== undefined && request.addrs.length > 0) {
-        await this.host.rememberAddresses(request.peer, request.addrs)
+        await this.addresses.remember(request.peer, request.addrs)
+        await this.addresses.keep(request.peer, request.addrs)
       }
       switch (request.change) {
         case 'add-learner': return await this.addLearner(request.peer, deadline)
@@ -74,7 +84,7 @@ export class Membership {
   }
 
   private async addLearner (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
-    const config = this.host.core().config
+    const config = this.driver.config
     if (config.learners.includes(id) || config.voters.includes(id)) {
       return this.current()
     }
@@ -83,16 +93,16 @@ export class Membership {
 
   /** A new or lagging node first follows as a learner, and votes only once it has caught up. */
   private async addVoter (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
-    if (this.host.core().config.voters.includes(id)) {
+    if (this.driver.config.voters.includes(id)) {
       return this.current()
     }
     await this.addLearner(id, deadline)
-    await this.host.until(() => this.caughtUp(id), deadline, () => new CatchUpTimeoutError(id))
+    await this.waiters.until(() => this.caughtUp(id), deadline, () => new CatchUpTimeoutError(id))
     return this.commitChange({ type: 'add-voter', id }, deadline)
   }
 
   private async remove (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
-    const config = this.host.core().config
+    const config = this.driver.config
     if (!config.voters.includes(id) && !config.learners.includes(id)) {
       return this.current()
     }
@@ -100,14 +110,14 @@ export class Membership {
   }
 
   private async join (id: NodeId, voter: boolean, deadline: Deadline): Promise<MembershipResult> {
-    this.host.log('%s joins as a %s', id, voter ? 'voter' : 'learner')
+    this.log('%s joins as a %s', id, voter ? 'voter' : 'learner')
     return voter ? this.addVoter(id, deadline) : this.addLearner(id, deadline)
   }
 
   /** Asks `authorizeJoin`, within the deadline; anything but `true` refuses. */
   private async authorize (id: NodeId, voter: boolean, deadline: Deadline): Promise<void> {
     const allowed = await deadline.wait<unknown>(() => new JoinRefusedError(id, `authorizeJoin did not decide on ${id} before the deadline`), (resolve, reject) => {
-      Promise.resolve().then(async () => this.host.authorizeJoin(this.host.peerId(id), { voter })).then(resolve, reject)
+      Promise.resolve().then(async () => this.options.authorizeJoin(this.peerIds.get(id), { voter })).then(resolve, reject)
       return () => {}
     })
     if (allowed !== true) {
@@ -117,42 +127,37 @@ export class Membership {
 
   /** Hands leadership over and resolves once the transferee leads; this node leads on if it does not. */
   private async transfer (to: NodeId | undefined, deadline: Deadline): Promise<MembershipResult> {
-    const core = this.host.core()
-    const target = core.transferLeadership(to)
-    this.host.schedule()
-    this.host.log('handing leadership to %s', target)
+    const target = this.driver.transferLeadership(to)
+    this.log('handing leadership to %s', target)
     // Done once some leader is known again: the transferee, this node (it gave up), or another.
-    const settled = (): boolean => core.leader === target || (core.role === 'leader' ? core.transferTarget !== target : core.leader !== undefined)
-    await this.host.until(settled, deadline, () => new LeadershipTransferError(target))
-    if (core.leader !== target) {
+    const settled = (): boolean => this.driver.leader === target || (this.driver.role === 'leader' ? this.driver.transferTarget !== target : this.driver.leader !== undefined)
+    await this.waiters.until(settled, deadline, () => new LeadershipTransferError(target))
+    if (this.driver.leader !== target) {
       throw new LeadershipTransferError(target)
     }
-    return { index: core.commitIndex, term: core.term }
+    return { index: this.driver.commitIndex, term: this.driver.term }
   }
 
   /** Appends one change once the core allows it, and waits until it is committed and applied here. */
   private async commitChange (change: ConfigChange, deadline: Deadline): Promise<MembershipResult> {
-    const core = this.host.core()
     // A new leader first commits an entry of its term, and a change an earlier call left must commit first.
-    await this.host.until(() => core.role !== 'leader' || core.canChangeConfig(), deadline, () => new MembershipChangeInProgressError('The previous change, or an entry of the leader\'s term, was not committed before the deadline'))
-    if (core.role !== 'leader') {
-      throw new NotLeaderError(core.leader)
+    await this.waiters.until(() => this.driver.role !== 'leader' || this.driver.canChangeConfig(), deadline, () => new MembershipChangeInProgressError('The previous change, or an entry of the leader\'s term, was not committed before the deadline'))
+    if (this.driver.role !== 'leader') {
+      throw new NotLeaderError(this.driver.leader)
     }
-    const slot = core.proposeConfigChange(change)
-    this.host.schedule()
-    this.host.log('membership change %s %s appended at %d', change.type, change.id, slot.index)
-    await this.host.waitApplied(slot.index, slot.term, deadline)
+    const slot = this.driver.proposeConfigChange(change)
+    this.log('membership change %s %s appended at %d', change.type, change.id, slot.index)
+    await this.waiters.waitApplied(slot.index, slot.term, deadline)
     return slot
   }
 
+  /** Replicating, and within one append's worth of entries of the leader's log. */
   private caughtUp (id: NodeId): boolean {
-    const core = this.host.core()
-    const pr = core.progressOf(id)
-    return pr !== undefined && pr.state === 'replicate' && pr.match + this.host.catchUpSlack >= core.log.lastIndex()
+    const pr = this.driver.progressOf(id)
+    return pr !== undefined && pr.state === 'replicate' && pr.match + this.options.maxEntriesPerAppend >= this.driver.lastIndex
   }
 
   private current (): MembershipResult {
-    const core = this.host.core()
-    return { index: core.configIndex, term: core.term }
+    return { index: this.driver.configIndex, term: this.driver.term }
   }
 }

@@ -1,32 +1,31 @@
 import { InvalidSnapshotError } from '../errors.ts'
 import { messageFromPb, messageToPb } from '../pb/translate.ts'
-import type { RaftCore, SnapshotMeta, SnapshotRequest } from '../core/index.ts'
-import type { StateMachine } from '../index.ts'
+import type { Driver } from './driver.ts'
+import type { Inbound } from './inbound.ts'
+import type { PeerIds } from './peer-ids.ts'
 import type { SnapshotChannel } from './seams.ts'
+import type { NodeId, SnapshotMeta, SnapshotRequest } from '../core/index.ts'
+import type { RaftEvents } from '../index.ts'
 import type { SnapshotSink } from '../network/snapshot-transfer.ts'
+import type { RaftOptions } from '../options.ts'
 import type { SnapshotOffer } from '../pb/raft.ts'
 import type { RaftStorage, StoredSnapshot } from '../storage/raft-storage.ts'
 import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
+import type { TypedEventTarget } from 'main-event'
 
-/** What the snapshot work needs from the service around it. */
-export interface SnapshotsHost {
-  readonly log: Logger
-  readonly storage: RaftStorage
-  readonly stateMachine: StateMachine
-  readonly transfer: SnapshotChannel
-  readonly self: string
-  readonly snapshotThreshold: number
-  readonly trailingEntries: number
-  core(): RaftCore
-  /** Whether `id` may talk to this node */
-  isMember(id: string): boolean
-  peerId(id: string): PeerId
-  /** Runs the drive loop soon */
-  schedule(): void
-  /** The state machine now holds a snapshot's state, up to its index */
-  restored(snapshot: SnapshotMeta): void
-  /** A new snapshot is this node's latest */
-  snapshotted(snapshot: SnapshotMeta, installed: boolean): void
+export interface SnapshotsInit {
+  /** Reads and changes the core */
+  driver: Driver
+  /** Decides whether a peer may offer snapshots (members only) */
+  inbound: Pick<Inbound, 'isMember'>
+  storage: RaftStorage
+  transfer: SnapshotChannel
+  peerIds: PeerIds
+  /** Where `raft:snapshot` is emitted */
+  events: TypedEventTarget<RaftEvents>
+  options: Pick<RaftOptions, 'stateMachine' | 'snapshotThreshold' | 'trailingEntries'>
+  self: NodeId
+  log: Logger
 }
 
 /** A caller of `snapshot()` waiting for a durable snapshot covering `index`. */
@@ -41,10 +40,21 @@ export interface SnapshotWaiter {
  * persisting them without holding up later applies, compacting the log
  * behind them, sending them to followers the log can no longer serve,
  * receiving one from the leader and installing it, and restoring the state
- * machine from the stored one at start.
+ * machine from the stored one at start. One instance serves one run of the
+ * service (from `start()` to `stop()`); it reaches the core only through
+ * the driver, which calls `due()`, `take()`, `install()` and `send()` from
+ * its drive loop.
  */
 export class Snapshots {
-  private readonly host: SnapshotsHost
+  private readonly driver: Driver
+  private readonly inbound: Pick<Inbound, 'isMember'>
+  private readonly storage: RaftStorage
+  private readonly transfer: SnapshotChannel
+  private readonly peerIds: PeerIds
+  private readonly events: TypedEventTarget<RaftEvents>
+  private readonly options: SnapshotsInit['options']
+  private readonly self: NodeId
+  private readonly log: Logger
   /** The snapshot being persisted, if any (one at a time) */
   private persisting: Promise<void> | undefined
   private readonly waiters = new Set<SnapshotWaiter>()
@@ -58,19 +68,27 @@ export class Snapshots {
   private readonly sending = new Map<string, AbortController>()
   private readonly shutdown = new AbortController()
 
-  constructor (host: SnapshotsHost) {
-    this.host = host
+  constructor (init: SnapshotsInit) {
+    this.driver = init.driver
+    this.inbound = init.inbound
+    this.storage = init.storage
+    this.transfer = init.transfer
+    this.peerIds = init.peerIds
+    this.events = init.events
+    this.options = init.options
+    this.self = init.self
+    this.log = init.log
   }
 
   /** Puts the stored snapshot's state into a state machine that holds less (a fresh start). */
-  async restoreStored (applied: number, options?: AbortOptions): Promise<SnapshotMeta | undefined> {
-    const stored = this.host.storage.snapshot
-    if (stored === undefined || stored.meta.index <= applied) {
-      return undefined
+  async restoreStored (options?: AbortOptions): Promise<void> {
+    const stored = this.storage.snapshot
+    if (stored === undefined || stored.meta.index <= this.driver.appliedIndex) {
+      return
     }
-    await this.host.stateMachine.restore(await this.host.storage.snapshotData(stored, options))
-    this.host.log('restored the state machine from the snapshot at %d', stored.meta.index)
-    return stored.meta
+    await this.options.stateMachine.restore(await this.storage.snapshotData(stored, options))
+    this.log('restored the state machine from the snapshot at %d', stored.meta.index)
+    this.driver.restored(stored.meta)
   }
 
   async stop (): Promise<void> {
@@ -93,13 +111,12 @@ export class Snapshots {
     if (this.persisting !== undefined || this.shutdown.signal.aborted) {
       return false
     }
-    const core = this.host.core()
-    const latest = core.snapshot.index
-    const applied = core.log.applied
+    const latest = this.driver.snapshotIndex
+    const applied = this.driver.logApplied
     if (applied <= latest) {
       return false
     }
-    const threshold = this.host.snapshotThreshold
+    const threshold = this.options.snapshotThreshold
     const thresholdReached = applied - latest >= threshold && applied - this.failedAt >= threshold
     return thresholdReached || [...this.waiters].some(waiter => waiter.index > latest)
   }
@@ -110,11 +127,10 @@ export class Snapshots {
    * applied entry; persisting it runs on while later entries are applied.
    */
   take (): void {
-    const core = this.host.core()
-    const meta = core.snapshotMeta()
+    const meta = this.driver.snapshotMeta()
     let data: Uint8Array | Promise<Uint8Array>
     try {
-      data = this.host.stateMachine.snapshot()
+      data = this.options.stateMachine.snapshot()
     } catch (err: any) {
       this.failed(meta.index, err)
       return
@@ -123,7 +139,8 @@ export class Snapshots {
       .catch((err: Error) => { this.failed(meta.index, err) })
       .finally(() => {
         this.persisting = undefined
-        this.host.schedule()
+        // Another snapshot may be due now.
+        this.driver.schedule()
       })
   }
 
@@ -133,12 +150,12 @@ export class Snapshots {
       throw new InvalidSnapshotError('StateMachine.snapshot() must return a Uint8Array')
     }
     const options = { signal: this.shutdown.signal }
-    const stored = await this.host.storage.saveSnapshot(meta, data, options)
-    const compactedTo = this.host.core().snapshotPersisted(stored.meta, this.host.trailingEntries)
-    await this.host.storage.compactLog(compactedTo, options)
+    const stored = await this.storage.saveSnapshot(meta, data, options)
+    const compactedTo = this.driver.snapshotPersisted(stored.meta, this.options.trailingEntries)
+    await this.storage.compactLog(compactedTo, options)
     if (stored.meta.index === meta.index) {
-      this.host.log('snapshot at %d (%d bytes), log compacted up to %d', meta.index, data.byteLength, compactedTo)
-      this.host.snapshotted(meta, false)
+      this.log('snapshot at %d (%d bytes), log compacted up to %d', meta.index, data.byteLength, compactedTo)
+      this.snapshotted(meta, false)
     }
     this.settleWaiters(stored.meta)
   }
@@ -158,7 +175,7 @@ export class Snapshots {
     if (this.shutdown.signal.aborted) {
       return
     }
-    this.host.log.error('cannot take a snapshot - %e', err)
+    this.log.error('cannot take a snapshot - %e', err)
     for (const waiter of this.waiters) {
       waiter.reject(err)
     }
@@ -168,8 +185,14 @@ export class Snapshots {
   /** Registers a caller waiting for a snapshot covering `index`; returns how to unregister. */
   addWaiter (waiter: SnapshotWaiter): () => void {
     this.waiters.add(waiter)
-    this.host.schedule()
+    // A snapshot may be due now.
+    this.driver.schedule()
     return () => { this.waiters.delete(waiter) }
+  }
+
+  /** A new snapshot is this node's latest. */
+  private snapshotted (snapshot: SnapshotMeta, installed: boolean): void {
+    this.events.safeDispatchEvent('raft:snapshot', { detail: { index: snapshot.index, term: snapshot.term, installed } })
   }
 
   // ---- sending ------------------------------------------------------------
@@ -181,10 +204,9 @@ export class Snapshots {
    * at once and asks again later.
    */
   send (m: SnapshotRequest): void {
-    const core = this.host.core()
-    const stored = this.host.storage.snapshot
+    const stored = this.storage.snapshot
     if (stored === undefined || stored.meta.index !== m.snapshot.index || stored.meta.term !== m.snapshot.term) {
-      core.snapshotSent(m.to, false)
+      this.driver.snapshotSent(m.to, false)
       return
     }
     if (this.sending.has(m.to)) {
@@ -192,22 +214,21 @@ export class Snapshots {
     }
     const abandon = new AbortController()
     this.sending.set(m.to, abandon)
-    this.host.log('sending the snapshot at %d (%d bytes) to %s', stored.meta.index, stored.size, m.to)
+    this.log('sending the snapshot at %d (%d bytes) to %s', stored.meta.index, stored.size, m.to)
     const options = { signal: AbortSignal.any([this.shutdown.signal, abandon.signal]) }
-    this.host.transfer.send(this.host.peerId(m.to), {
+    this.transfer.send(this.peerIds.get(m.to), {
       message: messageToPb(m),
       size: stored.size,
       chunks: stored.chunks,
       checksum: stored.checksum,
-      data: this.host.storage.readSnapshot(stored, options)
+      data: this.storage.readSnapshot(stored, options)
     }, options).then(() => true, (err: Error) => {
-      this.host.log('the snapshot at %d did not reach %s - %e', stored.meta.index, m.to, err)
+      this.log('the snapshot at %d did not reach %s - %e', stored.meta.index, m.to, err)
       return false
     }).then(delivered => {
       this.sending.delete(m.to)
       if (!this.shutdown.signal.aborted && !abandon.signal.aborted) {
-        core.snapshotSent(m.to, delivered)
-        this.host.schedule()
+        this.driver.snapshotSent(m.to, delivered)
       }
     }, () => {})
   }
@@ -233,13 +254,11 @@ export class Snapshots {
   readonly onOffer = async (from: PeerId, offer: SnapshotOffer): Promise<SnapshotSink> => {
     const sender = from.toString()
     const m = offer.message === undefined ? undefined : messageFromPb(offer.message)
-    if (m?.type !== 'snapshot-request' || m.from !== sender || m.to !== this.host.self || !this.host.isMember(sender)) {
+    if (m?.type !== 'snapshot-request' || m.from !== sender || m.to !== this.self || !this.inbound.isMember(sender)) {
       throw new InvalidSnapshotError(`${sender} offered something other than a snapshot for this node`)
     }
-    const core = this.host.core()
-    if (m.term < core.term || !core.needsSnapshot(m.snapshot)) {
-      core.step(m)
-      this.host.schedule()
+    if (m.term < this.driver.term || !this.driver.needsSnapshot(m.snapshot)) {
+      this.driver.step(m)
       throw new SnapshotNotNeededError()
     }
     if (this.receiving !== undefined) {
@@ -256,7 +275,7 @@ export class Snapshots {
         this.receiving = undefined
       }
     }
-    const incoming = this.host.storage.receiveSnapshot(m.snapshot, offer.size, offer.chunks, offer.checksum)
+    const incoming = this.storage.receiveSnapshot(m.snapshot, offer.size, offer.chunks, offer.checksum)
     return {
       write: async (chunk, options) => {
         receiving.abandon.signal.throwIfAborted()
@@ -279,10 +298,8 @@ export class Snapshots {
 
   /** A complete, verified snapshot: the core decides whether to install it. */
   private accept (m: SnapshotRequest, received: StoredSnapshot): void {
-    const core = this.host.core()
-    core.step(m)
-    this.host.schedule()
-    const installing = core.pendingInstall === m.snapshot
+    this.driver.step(m)
+    const installing = this.driver.pendingInstall === m.snapshot
     const obsolete = installing ? this.staged : received
     if (installing) {
       this.staged = received
@@ -302,17 +319,17 @@ export class Snapshots {
       throw new InvalidSnapshotError(`the snapshot at ${meta.index} to install was not received`)
     }
     this.staged = undefined
-    await this.host.storage.installSnapshot(staged)
+    await this.storage.installSnapshot(staged)
     this.settleWaiters(meta)
-    await this.host.stateMachine.restore(await this.host.storage.snapshotData(staged))
-    this.host.log('installed the snapshot at %d (%d bytes) from the leader', meta.index, staged.size)
-    this.host.restored(meta)
-    this.host.snapshotted(meta, true)
+    await this.options.stateMachine.restore(await this.storage.snapshotData(staged))
+    this.log('installed the snapshot at %d (%d bytes) from the leader', meta.index, staged.size)
+    this.driver.restored(meta)
+    this.snapshotted(meta, true)
   }
 
   private async discard (snapshot: StoredSnapshot): Promise<void> {
-    await this.host.storage.discardSnapshot(snapshot).catch((err: Error) => {
-      this.host.log('cannot delete an unused snapshot - %e', err)
+    await this.storage.discardSnapshot(snapshot).catch((err: Error) => {
+      this.log('cannot delete an unused snapshot - %e', err)
     })
   }
 }

@@ -1,0 +1,263 @@
+import { RECENT_RESULTS } from '../constants.ts'
+import { CommitTimeoutError, NoLeaderError, NotCommittedError } from '../errors.ts'
+import { Deadline } from './deadline.ts'
+import type { Clock } from './seams.ts'
+import type { CommitResult } from '../index.ts'
+import type { RaftOptions } from '../options.ts'
+import type { AbortOptions } from '@libp2p/interface'
+
+/** What applying one entry produced: the state machine's result or error, and the entry's term. */
+export interface ApplyOutcome {
+  term: number
+  result: unknown
+  error?: Error
+}
+
+/** How far this node has applied its log, as the waiters for applied entries need to know. */
+export interface AppliedLog {
+  /** The last entry the state machine holds */
+  readonly appliedIndex: number
+  /** The term of the entry at `index` while the log still holds it */
+  termAt(index: number): number | undefined
+}
+
+interface ApplyWaiter {
+  term: number
+  resolve(result: CommitResult): void
+  reject(err: Error): void
+}
+
+interface ReadWaiter {
+  /** When to ask again if no answer came */
+  retryAt: number
+  settle(index: number | undefined): void
+}
+
+interface ConditionWaiter {
+  check(): boolean
+  resolve(): void
+}
+
+/**
+ * Every call in flight that waits on this node, in one registry: for an
+ * entry to be applied (with the recent results, so an answer that arrives
+ * after its apply still learns the outcome), for a read index, for a
+ * condition on the node's state (checked on every tick and batch), and for
+ * the next leader. Each wait ends at its call's `Deadline`, which this
+ * registry creates (`commitTimeout` from now, or the caller's signal),
+ * expires on the tick and releases. The driver settles the waits as its
+ * batches are applied; nothing here touches the core.
+ */
+export class Waiters {
+  private readonly clock: Clock
+  private readonly options: Pick<RaftOptions, 'commitTimeout' | 'electionTimeout'>
+  private readonly log: AppliedLog
+  private readonly deadlines = new Set<Deadline>()
+  private readonly applies = new Map<number, ApplyWaiter[]>()
+  private readonly recentResults = new Map<number, ApplyOutcome>()
+  /** By read id */
+  private readonly reads = new Map<number, ReadWaiter>()
+  private readonly conditions = new Set<ConditionWaiter>()
+  private readonly leaderWaiters = new Set<() => void>()
+
+  constructor (clock: Clock, options: Pick<RaftOptions, 'commitTimeout' | 'electionTimeout'>, log: AppliedLog) {
+    this.clock = clock
+    this.options = options
+    this.log = log
+  }
+
+  // ---- deadlines ----------------------------------------------------------
+
+  /** The caller's signal, bounded by `commitTimeout` (checked on each tick) and by `stop()`. */
+  deadline (options: AbortOptions): Deadline {
+    const deadline = new Deadline(this.clock.now() + this.options.commitTimeout, options.signal)
+    this.deadlines.add(deadline)
+    return deadline
+  }
+
+  release (deadline: Deadline): void {
+    deadline.dispose()
+    this.deadlines.delete(deadline)
+  }
+
+  /** Runs `fn` under a fresh deadline, released once it settles. */
+  async within<T> (options: AbortOptions, fn: (deadline: Deadline) => Promise<T>): Promise<T> {
+    const deadline = this.deadline(options)
+    try {
+      return await fn(deadline)
+    } finally {
+      this.release(deadline)
+    }
+  }
+
+  /** The service stops: every call in flight gives up now. */
+  expireAll (): void {
+    for (const deadline of [...this.deadlines]) {
+      deadline.expire()
+    }
+  }
+
+  /** On every tick: overdue deadlines expire, reads left unanswered ask again, conditions are checked. */
+  tick (): void {
+    const now = this.clock.now()
+    for (const deadline of this.deadlines) {
+      if (deadline.expiresAt <= now) {
+        deadline.expire()
+      }
+    }
+    for (const waiter of this.reads.values()) {
+      if (waiter.retryAt <= now) {
+        waiter.settle(undefined)
+      }
+    }
+    this.checkConditions()
+  }
+
+  // ---- conditions and leaders ---------------------------------------------
+
+  /** Resolves once `condition` holds (checked on every tick and batch), or rejects with `onExpire()` at the deadline. */
+  async until (condition: () => boolean, deadline: Deadline, onExpire: () => Error): Promise<void> {
+    if (condition()) {
+      return
+    }
+    await deadline.wait<void>(onExpire, (resolve) => {
+      const waiter = { check: condition, resolve }
+      this.conditions.add(waiter)
+      return () => { this.conditions.delete(waiter) }
+    })
+  }
+
+  /** Resolves once this node has applied up to `index`. */
+  async appliedUpTo (index: number, deadline: Deadline): Promise<void> {
+    await this.until(() => this.log.appliedIndex >= index, deadline, () => new CommitTimeoutError(index, undefined, `This node had not applied up to index ${index} before the deadline`))
+  }
+
+  /** After every batch. */
+  checkConditions (): void {
+    for (const waiter of [...this.conditions]) {
+      if (waiter.check()) {
+        this.conditions.delete(waiter)
+        waiter.resolve()
+      }
+    }
+  }
+
+  /** Resolves at the next change of leader (to one or to none). */
+  async nextLeader (deadline: Deadline, onExpire: () => Error): Promise<void> {
+    await deadline.wait<void>(onExpire, (resolve) => {
+      this.leaderWaiters.add(resolve)
+      return () => { this.leaderWaiters.delete(resolve) }
+    })
+  }
+
+  /** The leader changed: reads asked of the previous one were dropped with its office, and ask again. */
+  leaderChanged (): void {
+    for (const waiter of [...this.reads.values()]) {
+      waiter.settle(undefined)
+    }
+    const waiters = [...this.leaderWaiters]
+    this.leaderWaiters.clear()
+    for (const resolve of waiters) {
+      resolve()
+    }
+  }
+
+  // ---- reads --------------------------------------------------------------
+
+  /** The read index for read `id`, or undefined when no answer came within an election timeout (ask again). */
+  async readIndex (id: number, deadline: Deadline): Promise<number | undefined> {
+    return deadline.wait(() => new NoLeaderError('No leader confirmed the read before the deadline'), (resolve) => {
+      this.reads.set(id, {
+        retryAt: this.clock.now() + this.options.electionTimeout,
+        settle: (index) => {
+          this.reads.delete(id)
+          resolve(index)
+        }
+      })
+      return () => { this.reads.delete(id) }
+    })
+  }
+
+  /** The core confirmed read `id` at `index`. */
+  readState (id: number, index: number): void {
+    this.reads.get(id)?.settle(index)
+  }
+
+  // ---- applied entries ----------------------------------------------------
+
+  /** Resolves once the entry at `index` is applied here: ours if its term is `term`, someone else's otherwise. */
+  async waitApplied (index: number, term: number, deadline: Deadline): Promise<CommitResult> {
+    if (index <= this.log.appliedIndex) {
+      const outcome = this.recentResults.get(index)
+      if (outcome === undefined) {
+        // Applied too long ago to remember its result; the log may still tell whether it was ours.
+        const logTerm = this.log.termAt(index)
+        if (logTerm === undefined) {
+          throw new CommitTimeoutError(index, term, `The entry at index ${index} was compacted into a snapshot before its outcome could be read; it is unknown`)
+        }
+        if (logTerm === term) {
+          return { index, term, result: undefined }
+        }
+        throw new NotCommittedError(index, term)
+      }
+      return settled(index, term, outcome)
+    }
+    return deadline.wait(() => new CommitTimeoutError(index, term), (resolve, reject) => {
+      const waiter: ApplyWaiter = { term, resolve, reject }
+      this.applies.set(index, [...(this.applies.get(index) ?? []), waiter])
+      return () => {
+        const rest = this.applies.get(index)?.filter(w => w !== waiter) ?? []
+        if (rest.length === 0) {
+          this.applies.delete(index)
+        } else {
+          this.applies.set(index, rest)
+        }
+      }
+    })
+  }
+
+  /** The entry at `index` was applied: its waiters learn the outcome, and it is kept for late ones. */
+  applied (index: number, outcome: ApplyOutcome): void {
+    this.recentResults.set(index, outcome)
+    if (this.recentResults.size > RECENT_RESULTS) {
+      this.recentResults.delete(index - RECENT_RESULTS)
+    }
+    const waiters = this.applies.get(index)
+    this.applies.delete(index)
+    for (const waiter of waiters ?? []) {
+      try {
+        waiter.resolve(settled(index, waiter.term, outcome))
+      } catch (err: any) {
+        waiter.reject(err)
+      }
+    }
+  }
+
+  /**
+   * The state machine now holds a snapshot's state, up to `index`. Commands
+   * waiting for an entry the snapshot covers cannot learn whether that entry
+   * was theirs.
+   */
+  restored (index: number): void {
+    this.recentResults.clear()
+    for (const [waited, waiters] of this.applies) {
+      if (waited <= index) {
+        this.applies.delete(waited)
+        for (const waiter of waiters) {
+          waiter.reject(new CommitTimeoutError(waited, waiter.term, `The entry at index ${waited} arrived inside a snapshot; whether it was this command is unknown`))
+        }
+      }
+    }
+  }
+}
+
+/** What a waiter for (index, term) gets once the entry at index is applied. */
+function settled (index: number, term: number, outcome: ApplyOutcome): CommitResult {
+  if (outcome.term !== term) {
+    throw new NotCommittedError(index, term)
+  }
+  if (outcome.error !== undefined) {
+    throw outcome.error
+  }
+  return { index, term, result: outcome.result }
+}

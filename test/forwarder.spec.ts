@@ -1,0 +1,23 @@
+import { expect } from 'aegir/chai'
+import { afterRefusal } from '../src/service/forwarder.ts'
+
+describe('forwarder: the retry policy for refused forwards', () => {
+  it('a refused command fails only as invalid, waits out a hand-over, and otherwise tries another leader', () => {
+    const invalid = afterRefusal('command', 'InvalidParametersError')
+    expect(invalid).to.have.nested.property('fail.name', 'InvalidParametersError')
+    expect(afterRefusal('command', 'LeadershipTransferInProgressError')).to.deep.equal({ retry: 'after-hand-over' })
+    expect(afterRefusal('command', 'NotLeaderError')).to.deep.equal({ retry: 'another-leader' })
+    expect(afterRefusal('command', 'SomethingElseError')).to.deep.equal({ retry: 'another-leader' })
+  })
+
+  it('a refused membership change waits for the next leader when sent to a non-leader, and fails with anything else', () => {
+    expect(afterRefusal('membership', 'NotLeaderError')).to.deep.equal({ retry: 'next-leader' })
+    expect(afterRefusal('membership', 'MembershipChangeInProgressError')).to.have.nested.property('fail.name', 'MembershipChangeInProgressError')
+    expect(afterRefusal('membership', 'NotVoterError')).to.have.nested.property('fail.name', 'NotVoterError')
+  })
+
+  it('a refused join fails with the refusal, whatever it is', () => {
+    expect(afterRefusal('join', 'JoinRefusedError')).to.have.nested.property('fail.name', 'JoinRefusedError')
+    expect(afterRefusal('join', 'NotLeaderError')).to.have.nested.property('fail.name', 'NotLeaderError')
+  })
+})
