@@ -213,9 +213,9 @@ export class Driver implements AppliedLog {
 
   // ---- changes (each schedules the processing it needs) ------------------
 
-  /** Appends a command; this node must lead. */
-  propose (command: Uint8Array): { index: number, term: number } {
-    const slot = this.live().propose(command)
+  /** Appends a command while this node leads, marked with the forwarded `request` that carried it, if any. */
+  propose (command: Uint8Array, request?: number): { index: number, term: number } {
+    const slot = this.live().propose(command, request)
     this.schedule()
     return slot
   }
@@ -264,7 +264,7 @@ export class Driver implements AppliedLog {
   /** The state machine now holds a snapshot's state. */
   restored (snapshot: SnapshotMeta): void {
     this._appliedIndex = snapshot.index
-    this.waiters.restored(snapshot.index)
+    this.waiters.restored(snapshot.index, snapshot.term)
   }
 
   /**
@@ -380,7 +380,7 @@ export class Driver implements AppliedLog {
         }
       }
       this._appliedIndex = entry.index
-      this.waiters.applied(entry.index, outcome)
+      this.waiters.applied(entry.index, outcome, entry.type === 'command' ? entry.request : undefined)
       if (entry.type === 'command' && this.events.listenerCount('raft:apply') > 0) {
         this.events.safeDispatchEvent('raft:apply', { detail: { index: entry.index, term: entry.term, command: entry.data, result: outcome.result } })
       }

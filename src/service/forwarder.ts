@@ -6,7 +6,7 @@ import type { Membership, MembershipRequest } from './membership.ts'
 import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
 import type { NodeId } from '../core/index.ts'
-import type { MembershipResult } from '../index.ts'
+import type { CommitResult, MembershipResult } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { Frame, ProposeResponse } from '../pb/raft.ts'
 import type { Logger } from '@libp2p/interface'
@@ -19,6 +19,8 @@ export interface ForwarderInit {
   membership: Membership
   network: FrameTransport
   clock: Clock
+  /** Draws forwarded commands' request ids */
+  random(): number
   options: Pick<RaftOptions, 'electionTimeout'>
   self: NodeId
   log: Logger
@@ -30,12 +32,8 @@ type Errand =
   | { kind: 'membership', request: MembershipRequest }
   | { kind: 'join', to: NodeId, request: MembershipRequest }
 
-/** Where an errand landed: its entry's index and term; a membership change also says who led after it. */
-interface Landed {
-  index: number
-  term: number
-  leader?: NodeId
-}
+/** Where an errand landed; a membership change also says who led after it. */
+type Landed = MembershipResult & { leader?: NodeId }
 
 /** What a forward does after the node asked refused it. */
 export type AfterRefusal =
@@ -43,24 +41,22 @@ export type AfterRefusal =
   | { fail: Error }
   /** Ask again once the leader changes */
   | { retry: 'next-leader' }
-  /** Ask again, but never the node that refused (wait for another leader) */
-  | { retry: 'another-leader' }
-  /** The leader is handing leadership over: ask again once it has, or after an election timeout */
-  | { retry: 'after-hand-over' }
+  /** Proves nothing: an earlier copy may have been appended; wait until the command is applied or proven lost */
+  | { wait: 'outcome' }
 
 /**
- * The retry policy: what a forward does when the node asked refuses it, by
- * what the forward carried and the name of the error it was refused with.
- * (A forward that gets no answer at all, because its deadline passed or the
- * leader asked lost office, is never retried: it may have been carried out.)
+ * The retry policy, by what a forward carried and the name of the error it
+ * was refused with. A membership change is safe to ask again (the leader
+ * skips a change already in effect), so it is retried once a leader can
+ * take it. A command is sent again (under a new request id) only once it
+ * is proven not committed (`NotCommittedError`), so it is never applied
+ * twice: a refusal of one proves nothing unless the command itself is
+ * invalid. A forward that gets no answer at all is never retried.
  */
 export function afterRefusal (kind: Errand['kind'], refusal: string): AfterRefusal {
   switch (kind) {
     case 'command':
-      if (refusal === 'InvalidParametersError') {
-        return { fail: new InvalidParametersError('The leader refused the command as invalid') }
-      }
-      return refusal === 'LeadershipTransferInProgressError' ? { retry: 'after-hand-over' } : { retry: 'another-leader' }
+      return refusal === 'InvalidParametersError' ? { fail: new InvalidParametersError('The leader refused the command as invalid') } : { wait: 'outcome' }
     case 'membership':
       return refusal === 'NotLeaderError' ? { retry: 'next-leader' } : { fail: errorNamed(refusal) }
     default:
@@ -69,7 +65,7 @@ export function afterRefusal (kind: Errand['kind'], refusal: string): AfterRefus
   }
 }
 
-/** A request sent to another node and waiting for its answer. */
+/** A membership change or join sent to another node and waiting for its answer. */
 interface Pending {
   to: NodeId
   /** Sent to `to` as the leader: the answer is void once it no longer leads */
@@ -78,13 +74,32 @@ interface Pending {
   abandon(): void
 }
 
+/** A command forwarded under a request id, until its outcome is known. */
+interface Forwarded {
+  /** The leader it was sent to: only it may answer */
+  to: NodeId
+  /** Stops sending it again */
+  answered(): void
+}
+
+/** Request ids are random below 2^53 (exact in a JavaScript number), so a member's ids never meet another's. */
+const REQUEST_ID_RANGE = 2 ** 53
+
 /**
  * Carries commands, membership changes and joins to the node that can
- * carry them out, and brings back the answer. Commands and membership
+ * carry them out, and brings back the outcome. Commands and membership
  * changes go to the leader: this node when it leads, a forward otherwise,
  * waiting for a leader while none is known and retrying as `afterRefusal`
- * says. A join goes to the member named. Each request carries an id the
- * answer echoes back; only the node asked may answer it.
+ * says. A join goes to the member named. Only the node asked may answer.
+ *
+ * A forwarded command goes under a random request id that the leader
+ * writes into its entry, for the term this node knows the leader in; it is
+ * sent again every election timeout until the leader answers (the leader
+ * appends an id once, however often it arrives). The caller learns the
+ * outcome from this node's own log: the entry with its id applied, or an
+ * entry of a later term applied without it (then it can never commit, and
+ * it is sent again under a new id). So a command a leader took before it
+ * failed is neither lost nor applied twice.
  */
 export class Forwarder {
   private readonly driver: Driver
@@ -92,10 +107,12 @@ export class Forwarder {
   private readonly membership: Membership
   private readonly network: FrameTransport
   private readonly clock: Clock
+  private readonly random: () => number
   private readonly options: ForwarderInit['options']
   private readonly self: NodeId
   private readonly log: Logger
   private readonly pending = new Map<number, Pending>()
+  private readonly forwarded = new Map<number, Forwarded>()
   private nextId = 1
 
   constructor (init: ForwarderInit) {
@@ -104,14 +121,28 @@ export class Forwarder {
     this.membership = init.membership
     this.network = init.network
     this.clock = init.clock
+    this.random = init.random
     this.options = init.options
     this.self = init.self
     this.log = init.log
   }
 
-  /** Appends a command through the leader; resolves with where it landed. */
-  async append (command: Uint8Array, deadline: Deadline): Promise<{ index: number, term: number }> {
-    return this.forward({ kind: 'command', command }, deadline)
+  /**
+   * Commits a command through the leader and resolves once this node has
+   * applied it, with this node's result; a command proven not committed is
+   * sent again while the deadline allows.
+   */
+  async commit (command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
+    for (;;) {
+      try {
+        return await this.commitOnce(command, deadline)
+      } catch (err: any) {
+        if (err.name !== 'NotCommittedError' || deadline.expired) {
+          throw err
+        }
+        this.log('a command was not committed (%s); sending it again', err.message)
+      }
+    }
   }
 
   /** Runs a membership change on the leader; resolves with where it landed and who leads after it. */
@@ -131,6 +162,11 @@ export class Forwarder {
 
   /** An answer from `sender`; ignored unless it answers a request sent to `sender`. */
   answered (sender: NodeId, response: ProposeResponse): void {
+    const forwarded = this.forwarded.get(response.id)
+    if (forwarded?.to === sender) {
+      this.commandAnswered(response, forwarded)
+      return
+    }
     const pending = this.pending.get(response.id)
     if (pending?.to === sender) {
       this.pending.delete(response.id)
@@ -141,6 +177,7 @@ export class Forwarder {
   /**
    * Requests sent to a leader that lost office will get no answer: their
    * callers learn now (outcome unknown) instead of at their deadline.
+   * (Forwarded commands learn their outcome from the log instead.)
    */
   leaderChanged (leader: NodeId | undefined): void {
     for (const pending of [...this.pending.values()]) {
@@ -150,12 +187,64 @@ export class Forwarder {
     }
   }
 
-  /** The one forwarding loop: find where the errand goes, send it, and act on a refusal as the policy says. */
-  private async forward (errand: Errand, deadline: Deadline): Promise<Landed> {
-    let refusedBy: NodeId | undefined
+  /** One try: append here while leading, or forward; resolves once applied here. */
+  private async commitOnce (command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
     for (;;) {
       // Decided synchronously, so that what a call sends or appends goes out at once.
-      const route = this.route(errand, deadline, refusedBy)
+      const route = this.route({ kind: 'command', command }, deadline)
+      if ('here' in route) {
+        const slot = await route.here
+        return this.waiters.waitApplied(slot.index, slot.term, deadline)
+      }
+      if ('wait' in route) {
+        await route.wait
+        continue
+      }
+      return this.forwardCommand(route.to, command, deadline)
+    }
+  }
+
+  /** Forwards a command to `to`, the leader of this node's term, and waits for its outcome in this node's log. */
+  private async forwardCommand (to: NodeId, command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
+    const id = Math.floor(this.random() * REQUEST_ID_RANGE)
+    const term = this.driver.term
+    const frame: Frame = { propose: { id, term, command: command as Uint8Array<ArrayBuffer> } }
+    const outcome = this.waiters.waitForwarded(id, term, deadline)
+    // Only to the leader of `term`: any other would refuse it, and a later term's entries settle it anyway.
+    const send = (): void => {
+      if (this.driver.term === term && this.driver.leader === to) {
+        this.network.send(to, frame)
+      }
+    }
+    const stop = this.clock.every(this.options.electionTimeout, send)
+    this.forwarded.set(id, { to, answered: stop })
+    send()
+    try {
+      return await outcome
+    } finally {
+      stop()
+      this.forwarded.delete(id)
+    }
+  }
+
+  private commandAnswered (response: ProposeResponse, forwarded: Forwarded): void {
+    if (response.error === undefined) {
+      forwarded.answered()
+      return
+    }
+    const next = afterRefusal('command', response.error)
+    if ('fail' in next) {
+      this.waiters.refuse(response.id, next.fail)
+    } else {
+      this.log.trace('%s refused a forwarded command (%s); waiting for its outcome', forwarded.to, response.error)
+    }
+  }
+
+  /** The one forwarding loop for membership changes and joins: find where it goes, send it, act on a refusal as the policy says. */
+  private async forward (errand: Exclude<Errand, { kind: 'command' }>, deadline: Deadline): Promise<Landed> {
+    for (;;) {
+      // Decided synchronously, so that what a call sends or appends goes out at once.
+      const route = this.route(errand, deadline)
       if ('here' in route) {
         return route.here
       }
@@ -165,7 +254,7 @@ export class Forwarder {
       }
       const to = route.to
       // A transfer changes the leader on purpose: its answer still matters then.
-      const toLeader = errand.kind === 'command' || (errand.kind === 'membership' && errand.request.change !== 'transfer')
+      const toLeader = errand.kind === 'membership' && errand.request.change !== 'transfer'
       const answer = await this.request(to, errand, deadline, toLeader)
       if (answer.error === undefined) {
         return errand.kind === 'membership' ? { index: answer.index, term: answer.term, leader: answer.leader } : { index: answer.index, term: answer.term }
@@ -174,15 +263,7 @@ export class Forwarder {
       if ('fail' in next) {
         throw next.fail
       }
-      if (next.retry === 'next-leader') {
-        await this.waiters.nextLeader(deadline, () => new NoLeaderError())
-      } else if (next.retry === 'after-hand-over') {
-        const retryAt = this.clock.now() + this.options.electionTimeout
-        await this.waiters.until(() => this.driver.leader !== to || this.clock.now() >= retryAt, deadline, () => new LeadershipTransferInProgressError(to))
-      } else {
-        this.log('%s refused a forwarded %s (%s)', to, errand.kind, answer.error)
-        refusedBy = to
-      }
+      await this.waiters.nextLeader(deadline, () => new NoLeaderError())
     }
   }
 
@@ -190,7 +271,7 @@ export class Forwarder {
    * Where the next attempt goes: it is carried out here (this node leads),
    * sent to `to`, or waits for a change and looks again.
    */
-  private route (errand: Errand, deadline: Deadline, refusedBy: NodeId | undefined): { here: Landed | Promise<Landed> } | { to: NodeId } | { wait: Promise<void> } {
+  private route (errand: Errand, deadline: Deadline): { here: Landed | Promise<Landed> } | { to: NodeId } | { wait: Promise<void> } {
     if (errand.kind === 'join') {
       return { to: errand.to }
     }
@@ -212,7 +293,7 @@ export class Forwarder {
     }
     // A leader that removed itself takes no commands: the next leader does.
     const leader = driver.role === 'leader' ? undefined : driver.leader
-    if (leader === undefined || leader === refusedBy) {
+    if (leader === undefined) {
       return { wait: this.waiters.nextLeader(deadline, () => new NoLeaderError()) }
     }
     return { to: leader }
@@ -224,12 +305,12 @@ export class Forwarder {
   }
 
   /**
-   * Sends the errand under a fresh id and resolves with the answer; rejects
-   * with CommitTimeoutError when none comes before the deadline or, sent
-   * `toLeader`, the node asked loses office (the request may have been
-   * carried out).
+   * Sends a membership request under a fresh id and resolves with the
+   * answer; rejects with CommitTimeoutError when none comes before the
+   * deadline or, sent `toLeader`, the node asked loses office (the request
+   * may have been carried out).
    */
-  private async request (to: NodeId, errand: Errand, deadline: Deadline, toLeader: boolean): Promise<ProposeResponse> {
+  private async request (to: NodeId, errand: Exclude<Errand, { kind: 'command' }>, deadline: Deadline, toLeader: boolean): Promise<ProposeResponse> {
     const id = this.nextId++
     return deadline.wait(() => new CommitTimeoutError(), (resolve, reject) => {
       this.pending.set(id, {
@@ -241,15 +322,8 @@ export class Forwarder {
           reject(new CommitTimeoutError())
         }
       })
-      this.network.send(to, frameOf(errand, id))
+      this.network.send(to, { membership: membershipToPb(id, errand.request) })
       return () => { this.pending.delete(id) }
     })
   }
-}
-
-function frameOf (errand: Errand, id: number): Frame {
-  return errand.kind === 'command'
-    // Leaders do not read `term` yet; 0 leaves it off the wire.
-    ? { propose: { id, command: errand.command as Uint8Array<ArrayBuffer>, term: 0 } }
-    : { membership: membershipToPb(id, errand.request) }
 }

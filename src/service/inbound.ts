@@ -1,3 +1,4 @@
+import { RECENT_FORWARDS } from '../constants.ts'
 import { NotVoterError } from '../errors.ts'
 import { MembershipRequest as PbMembershipRequest } from '../pb/raft.ts'
 import { membershipFromPb, messageFromPb } from '../pb/translate.ts'
@@ -44,6 +45,8 @@ export class Inbound {
   private readonly log: Logger
   /** Leaders a member named that this node's configuration does not list yet (it missed their addition) */
   private readonly vouched = new Set<NodeId>()
+  /** Where this node, as leader, appended recent forwarded commands, by request id: each is appended once */
+  private readonly appended = new Map<number, { index: number, term: number }>()
 
   constructor (init: InboundInit) {
     this.driver = init.driver
@@ -126,13 +129,24 @@ export class Inbound {
     this.driver.step(m)
   }
 
-  /** The leader's side of forwarding: append a member's command and say where. */
+  /**
+   * The leader's side of forwarding: append a member's command, marked with
+   * its request id, and say where. A request arrives again until answered:
+   * one appended already is answered with where it went, not appended
+   * twice; and one meant for another term is refused, so that the member
+   * can tell from its log which entries could hold it.
+   */
   private onProposeRequest (sender: NodeId, request: ProposeRequest): void {
     const driver = this.driver
     const reply = (answer: Omit<ProposeResponse, 'id'>): void => {
       this.network.send(sender, { proposeResult: { id: request.id, ...answer } })
     }
-    if (driver.role !== 'leader') {
+    const appended = this.appended.get(request.id)
+    if (appended !== undefined) {
+      reply(appended)
+      return
+    }
+    if (driver.role !== 'leader' || request.term !== driver.term) {
       reply({ index: 0, term: 0, error: 'NotLeaderError', leader: driver.leader })
       return
     }
@@ -149,7 +163,13 @@ export class Inbound {
       reply({ index: 0, term: 0, error: 'NotLeaderError' })
       return
     }
-    reply(driver.propose(request.command))
+    const slot = driver.propose(request.command, request.id)
+    this.appended.set(request.id, slot)
+    if (this.appended.size > RECENT_FORWARDS) {
+      // Oldest first: a request is sent again only while unanswered, an election timeout apart.
+      this.appended.delete(this.appended.keys().next().value as number)
+    }
+    reply(slot)
   }
 
   /**

@@ -102,7 +102,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.waiters = this.driver.waiters
     const { driver, waiters, network } = this
     const membership = new Membership({ ...common, driver, waiters, addresses, peerIds: this.peerIds })
-    this.forwarder = new Forwarder({ ...common, driver, waiters, network, clock, membership })
+    this.forwarder = new Forwarder({ ...common, driver, waiters, network, clock, random, membership })
     this.inbound = new Inbound({ ...common, driver, waiters, network, membership, forwarder: this.forwarder })
     this.tracker = new MemberTracker({ driver, network, addresses, events: components.events, self: this.self, log: this.log })
     this.transfer = snapshotChannel(async (from, offer) => {
@@ -226,10 +226,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     if (command.byteLength > this.options.maxCommandSize) {
       throw new InvalidParametersError(`command of ${command.byteLength} bytes exceeds maxCommandSize (${this.options.maxCommandSize})`)
     }
-    return this.waiters.within(options, async (deadline) => {
-      const slot = await this.forwarder.append(command, deadline)
-      return this.waiters.waitApplied(slot.index, slot.term, deadline)
-    })
+    return this.waiters.within(options, async (deadline) => this.forwarder.commit(command, deadline))
   }
 
   async waitForLeader (options: AbortOptions = {}): Promise<PeerId> {

@@ -27,6 +27,13 @@ interface ApplyWaiter {
   reject(err: Error): void
 }
 
+/** A command forwarded to the leader of `term` under a request id, waiting to learn its fate. */
+interface ForwardWaiter {
+  term: number
+  resolve(result: CommitResult): void
+  reject(err: Error): void
+}
+
 interface ReadWaiter {
   /** When to ask again if no answer came */
   retryAt: number
@@ -41,7 +48,8 @@ interface ConditionWaiter {
 /**
  * Every call in flight that waits on this node, in one registry: for an
  * entry to be applied (with the recent results, so an answer that arrives
- * after its apply still learns the outcome), for a read index, for a
+ * after its apply still learns the outcome), for a forwarded command's
+ * request id to be applied or proven lost, for a read index, for a
  * condition on the node's state (checked on every tick and batch), and for
  * the next leader. Each wait ends at its call's `Deadline`, which this
  * registry creates (`commitTimeout` from now, or the caller's signal),
@@ -54,6 +62,8 @@ export class Waiters {
   private readonly log: AppliedLog
   private readonly deadlines = new Set<Deadline>()
   private readonly applies = new Map<number, ApplyWaiter[]>()
+  /** By request id */
+  private readonly forwards = new Map<number, ForwardWaiter>()
   private readonly recentResults = new Map<number, ApplyOutcome>()
   /** By read id */
   private readonly reads = new Map<number, ReadWaiter>()
@@ -216,8 +226,35 @@ export class Waiters {
     })
   }
 
-  /** The entry at `index` was applied: its waiters learn the outcome, and it is kept for late ones. */
-  applied (index: number, outcome: ApplyOutcome): void {
+  /**
+   * Resolves once the command forwarded under `request` to the leader of
+   * `term` is applied here, with this node's result. Rejects with
+   * `NotCommittedError` once an entry of a later term is applied without it
+   * (a leader appends a forwarded command only in the term it was sent for,
+   * and a later term's entries follow all of that term's), with
+   * `CommitTimeoutError` when a snapshot may have covered it or at the
+   * deadline (its outcome is unknown then), and with `refuse`'s error.
+   */
+  async waitForwarded (request: number, term: number, deadline: Deadline): Promise<CommitResult> {
+    return deadline.wait(() => new CommitTimeoutError(undefined, term), (resolve, reject) => {
+      this.forwards.set(request, { term, resolve, reject })
+      return () => { this.forwards.delete(request) }
+    })
+  }
+
+  /** The leader refused the forwarded command outright: it can never be appended. */
+  refuse (request: number, err: Error): void {
+    const waiter = this.forwards.get(request)
+    this.forwards.delete(request)
+    waiter?.reject(err)
+  }
+
+  /**
+   * The entry at `index` was applied: its waiters learn the outcome, and it
+   * is kept for late ones; so do the waiters of the forwarded `request` it
+   * carries, if any, and those its term proves lost.
+   */
+  applied (index: number, outcome: ApplyOutcome, request?: number): void {
     this.recentResults.set(index, outcome)
     if (this.recentResults.size > RECENT_RESULTS) {
       this.recentResults.delete(index - RECENT_RESULTS)
@@ -225,21 +262,41 @@ export class Waiters {
     const waiters = this.applies.get(index)
     this.applies.delete(index)
     for (const waiter of waiters ?? []) {
-      try {
-        waiter.resolve(settled(index, waiter.term, outcome))
-      } catch (err: any) {
-        waiter.reject(err)
+      settle(waiter, index, outcome)
+    }
+    if (this.forwards.size > 0) {
+      this.appliedForForwards(index, outcome, request)
+    }
+  }
+
+  private appliedForForwards (index: number, outcome: ApplyOutcome, request: number | undefined): void {
+    const mine = request === undefined ? undefined : this.forwards.get(request)
+    if (request !== undefined && mine !== undefined) {
+      this.forwards.delete(request)
+      settle(mine, index, outcome)
+    }
+    for (const [id, waiter] of this.forwards) {
+      if (waiter.term < outcome.term) {
+        this.forwards.delete(id)
+        waiter.reject(new NotCommittedError(index, waiter.term, `The command forwarded to the leader of term ${waiter.term} is not in that term's entries, which all precede index ${index}; it was not committed`))
       }
     }
   }
 
   /**
-   * The state machine now holds a snapshot's state, up to `index`. Commands
-   * waiting for an entry the snapshot covers cannot learn whether that entry
-   * was theirs.
+   * The state machine now holds a snapshot's state, up to `index` (of
+   * `term`). Commands waiting for an entry the snapshot covers cannot learn
+   * whether that entry was theirs, nor can forwarded commands whose term's
+   * entries it may cover.
    */
-  restored (index: number): void {
+  restored (index: number, term: number): void {
     this.recentResults.clear()
+    for (const [id, waiter] of this.forwards) {
+      if (waiter.term <= term) {
+        this.forwards.delete(id)
+        waiter.reject(new CommitTimeoutError(undefined, waiter.term, `The entries of term ${waiter.term} may have arrived inside a snapshot; whether one was this command is unknown`))
+      }
+    }
     for (const [waited, waiters] of this.applies) {
       if (waited <= index) {
         this.applies.delete(waited)
@@ -248,6 +305,15 @@ export class Waiters {
         }
       }
     }
+  }
+}
+
+/** Settles a waiter for the entry of its term at `index`, now applied. */
+function settle (waiter: { term: number, resolve(result: CommitResult): void, reject(err: Error): void }, index: number, outcome: ApplyOutcome): void {
+  try {
+    waiter.resolve(settled(index, waiter.term, outcome))
+  } catch (err: any) {
+    waiter.reject(err)
   }
 }
 
