@@ -31,13 +31,13 @@ interface Tally { runs: number, failed: number, counters: Record<string, number>
 
 /** A campaign: its scenarios by name, and how to run one of them once. */
 interface Campaign {
-  names: string[]
+  names(): string[]
   run(name: string, seed: number, noisy: boolean): Promise<{ operations: number, counters: Record<string, number> }>
   isFailure(err: unknown): err is Error
 }
 
 const coreCampaign: Campaign = {
-  names: values.scenario === undefined ? SCENARIOS.map(s => s.name) : [scenario(values.scenario).name],
+  names: () => values.scenario === undefined ? SCENARIOS.map(s => s.name) : [scenario(values.scenario).name],
   async run (name, seed, noisy) {
     const summary = await runScenario(scenario(name), seed, { noisy })
     return { operations: summary.operations, counters: { snapshots: summary.snapshots, installs: summary.installs, 'config changes': summary.configChanges } }
@@ -46,7 +46,7 @@ const coreCampaign: Campaign = {
 }
 
 const serviceCampaign: Campaign = {
-  names: values.scenario === undefined ? SERVICE_SCENARIOS.map(s => s.name) : [serviceScenario(values.scenario).name],
+  names: () => values.scenario === undefined ? SERVICE_SCENARIOS.map(s => s.name) : [serviceScenario(values.scenario).name],
   async run (name, seed, noisy) {
     const summary = await runServiceScenario(serviceScenario(name), seed, { noisy })
     return { operations: summary.operations, counters: { leaders: summary.leaders, transfers: summary.transfers, resets: summary.resets, 'membership calls': ['addVoter', 'addLearner', 'removeMember', 'transferLeadership', 'join'].reduce((n, kind) => n + (summary.calls.get(kind) ?? 0), 0) } }
@@ -55,12 +55,13 @@ const serviceCampaign: Campaign = {
 }
 
 const campaign = values.service ? serviceCampaign : coreCampaign
+const names = campaign.names()
 const seeds = values.seed === undefined
   ? Array.from({ length: Number(values.seeds) }, (_, i) => i + 1)
   : [Number(values.seed)]
 const modes = values.noisy ? [true] : values.calm ? [false] : [false, true]
 const maxFailures = Number(values['max-failures'])
-const total = campaign.names.length * seeds.length * modes.length
+const total = names.length * seeds.length * modes.length
 
 function out (line: string): void {
   process.stdout.write(line + '\n')
@@ -73,7 +74,7 @@ let lastReport = started
 const failures: Error[] = []
 const perScenario = new Map<string, Tally>()
 
-out(`${total} ${values.service ? 'service' : 'core'} runs: ${campaign.names.length} scenario(s) × ${seeds.length} seed(s) × ${modes.map(m => m ? 'noisy' : 'calm').join('+')}`)
+out(`${total} ${values.service ? 'service' : 'core'} runs: ${names.length} scenario(s) × ${seeds.length} seed(s) × ${modes.map(m => m ? 'noisy' : 'calm').join('+')}`)
 
 /** Runs one scenario once; returns false when it is time to stop (too many failures). */
 async function runOne (name: string, seed: number, noisy: boolean): Promise<boolean> {
@@ -107,7 +108,7 @@ async function runOne (name: string, seed: number, noisy: boolean): Promise<bool
   return true
 }
 
-const runs = seeds.flatMap(seed => campaign.names.flatMap(name => modes.map(noisy => ({ seed, name, noisy }))))
+const runs = seeds.flatMap(seed => names.flatMap(name => modes.map(noisy => ({ seed, name, noisy }))))
 for (const { seed, name, noisy } of runs) {
   if (!await runOne(name, seed, noisy)) {
     break
@@ -116,7 +117,7 @@ for (const { seed, name, noisy } of runs) {
 
 const seconds = (Date.now() - started) / 1000
 out(`\n${done} runs in ${seconds.toFixed(1)} s (${(done / seconds).toFixed(1)} runs/s), ${operations} client operations checked for linearizability`)
-const width = Math.max(...campaign.names.map(name => name.length))
+const width = Math.max(...names.map(name => name.length))
 for (const [name, tally] of perScenario) {
   const counters = Object.entries(tally.counters).map(([counter, n]) => `${String(n).padStart(7)} ${counter}`).join(' ')
   out(`  ${name.padEnd(width)} ${String(tally.runs).padStart(7)} runs ${counters}  ${tally.failed > 0 ? `${tally.failed} FAILED` : 'ok'}`)

@@ -11,10 +11,15 @@ export class KvMachine implements StateMachine {
   readonly store = new Map<string, string>()
   /** The values of the writes and compare-and-sets this incarnation applied (each client value is unique) */
   readonly applied = new Set<string>()
+  /** Called with a command this incarnation applies a second time: each client command must take effect once */
+  onDuplicate: (value: string) => void = () => {}
 
   apply (command: Uint8Array): KvOutput {
     const input = JSON.parse(new TextDecoder().decode(command)) as KvInput
     if (input.kind !== 'read') {
+      if (this.applied.has(input.value)) {
+        this.onDuplicate(input.value)
+      }
       this.applied.add(input.value)
     }
     return execute(this.store, input)
@@ -33,7 +38,7 @@ export class KvMachine implements StateMachine {
 
   /** The whole state, comparable across members. */
   dump (): string {
-    return JSON.stringify([...this.store].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+    return JSON.stringify([...this.store].sort(([a], [b]) => a.localeCompare(b)))
   }
 }
 

@@ -173,6 +173,7 @@ export class ServiceCluster {
       connectionManager: {}
     } as unknown as RaftComponents
     const kv = new KvMachine()
+    kv.onDuplicate = (value) => { this.world.fail(new Error(`${member.name} applied the command that writes ${value.slice(0, 40)} twice`)) }
     const bootstrap = member.voter ? this.members.filter(m => m.voter).map(m => m.id) : []
     const service = new RaftService(components, { ...SIM_INIT, ...this.options.init, stateMachine: kv, bootstrap }, {
       clock,
@@ -213,6 +214,24 @@ export class ServiceCluster {
     member.incarnation++
   }
 
+  /**
+   * Stops the running service the way `libp2p.stop()` does and starts it
+   * again in the same process, so its state machine keeps what it applied.
+   */
+  async restartInPlace (member: SimMember): Promise<void> {
+    const service = member.service
+    if (!member.started || service === undefined) {
+      return
+    }
+    const incarnation = member.incarnation
+    member.started = false
+    await service.stop()
+    if (member.incarnation === incarnation) {
+      await service.start()
+      member.started = member.incarnation === incarnation
+    }
+  }
+
   /** A crash, and a new incarnation after `downFor` virtual ms. */
   crashFor (member: SimMember, downFor: number): void {
     this.crash(member)
@@ -235,8 +254,10 @@ export class ServiceCluster {
       this.safety.restarted(id)
       // What the disk holds: the durable term and commit index never go back, across crashes too.
       this.safety.onWrite(id, init.state?.hardState)
-      if ((init.applied ?? 0) > 0) {
-        this.safety.onRestore(id, core.snapshot)
+      // The state machine holds what it applied: restored from the stored snapshot, or kept by a restart in place.
+      const applied = init.applied ?? 0
+      if (applied > 0) {
+        this.safety.onRestore(id, { ...core.snapshot, index: applied, term: core.log.term(applied) ?? core.snapshot.term })
       }
     })
     const ready = core.ready.bind(core)

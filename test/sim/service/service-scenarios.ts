@@ -72,16 +72,19 @@ async function randomPartition (cluster: ServiceCluster, ms: number): Promise<vo
   network.links.heal()
 }
 
-/** Crashes, partitions, slow disks, slow nodes and stream resets at random for `duration` ms. */
+/** Crashes, restarts in place, partitions, slow disks, slow nodes and stream resets at random for `duration` ms. */
 async function randomFaults (cluster: ServiceCluster, duration: number): Promise<void> {
   const { world, network } = cluster
   const end = world.now + duration
   while (world.now < end) {
     await wait(cluster, world.between([50, 300]))
     const victim = world.rng.pick(cluster.members)
-    switch (world.rng.int(6)) {
+    switch (world.rng.int(7)) {
       case 0:
         cluster.crashFor(victim, world.between([50, 600]))
+        break
+      case 6:
+        void cluster.restartInPlace(victim).catch((err: unknown) => { world.fail(err) })
         break
       case 1:
         await randomPartition(cluster, world.between([100, 600]))

@@ -187,7 +187,9 @@ export class ServiceWorkload {
       if (index < known || (member.service === service && service.appliedIndex < index)) {
         this.violated(`barrier on ${member.name} resolved at ${index} with ${known} known committed and ${service.appliedIndex} applied`)
       }
-    } catch {}
+    } catch {
+      // A barrier that times out tells nothing.
+    }
   }
 
   private async changeMembership (member: SimMember): Promise<void> {
@@ -222,6 +224,8 @@ export class ServiceWorkload {
           await world.rng.pick(joiner).live.join(member.peerId, { signal })
         }
       }
-    } catch {}
+    } catch {
+      // Refused, timed out or overtaken by faults: the checks on the log and the history judge the outcome.
+    }
   }
 }

@@ -41,6 +41,9 @@ interface Endpoint {
   maxMessageSize: number
   onFrame?: FrameHandler
   onOffer?: SnapshotOfferHandler
+  /** Between the transport's start and stop, and the channel's */
+  framesOpen?: boolean
+  offersOpen?: boolean
   /** How much slower than normal this node is */
   slowness(): number
 }
@@ -77,8 +80,8 @@ export class SimNetwork {
       transport: (onFrame) => {
         endpoint.onFrame = onFrame
         return {
-          start: async () => {},
-          stop: async () => { endpoint.onFrame = undefined },
+          start: async () => { endpoint.framesOpen = true },
+          stop: async () => { endpoint.framesOpen = false },
           send: (to, frame) => { this.send(id, endpoint, to, frame) },
           reconnected: () => {}
         }
@@ -86,8 +89,8 @@ export class SimNetwork {
       snapshotChannel: (onOffer) => {
         endpoint.onOffer = onOffer
         return {
-          start: async () => {},
-          stop: async () => { endpoint.onOffer = undefined },
+          start: async () => { endpoint.offersOpen = true },
+          stop: async () => { endpoint.offersOpen = false },
           send: async (peer, snapshot, options) => { await this.transfer(id, endpoint, peer.toString(), snapshot, options) }
         }
       }
@@ -109,7 +112,7 @@ export class SimNetwork {
   }
 
   private send (from: NodeId, sender: Endpoint, to: NodeId, frame: Frame): void {
-    if (this.endpoints.get(from) !== sender || sender.onFrame === undefined) {
+    if (this.endpoints.get(from) !== sender || sender.framesOpen !== true) {
       return
     }
     this.stats.frames++
@@ -133,7 +136,7 @@ export class SimNetwork {
     for (let i = 0; i < copies; i++) {
       this.world.schedule(this.delay(sender, receiver), () => {
         const current = this.endpoints.get(to)
-        if (current !== receiver || current?.onFrame === undefined || this.endpoints.get(from) !== sender ||
+        if (current !== receiver || current?.onFrame === undefined || current.framesOpen !== true || this.endpoints.get(from) !== sender ||
           this.links.isCut(from, to) || this.stream(from, to).generation !== stream.generation) {
           return
         }
@@ -152,10 +155,10 @@ export class SimNetwork {
     this.stats.transfers++
     const receiver = this.endpoints.get(to)
     const broken = (): string | undefined => {
-      if (this.endpoints.get(from) !== sender || sender.onOffer === undefined) {
+      if (this.endpoints.get(from) !== sender || sender.offersOpen !== true) {
         return 'the sender stopped'
       }
-      if (this.endpoints.get(to) !== receiver || receiver?.onOffer === undefined) {
+      if (this.endpoints.get(to) !== receiver || receiver?.offersOpen !== true) {
         return 'the receiver is not running'
       }
       if (this.links.isCut(from, to) || this.links.isCut(to, from)) {
