@@ -35,8 +35,6 @@ export const SNAPSHOT_TIMEOUT = 10_000
 /** The slowest transfer rate (bytes per second) a snapshot's timeout allows for. */
 export const SNAPSHOT_MIN_RATE = 1024 * 1024
 
-/** Applied results kept for commits whose entry was applied before their caller began to wait. */
-export const RECENT_RESULTS = 1024
 /** Forwarded commands a leader remembers having appended, so one that arrives again is not appended twice. */
 export const RECENT_FORWARDS = 65_536
 

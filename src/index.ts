@@ -18,8 +18,10 @@
  * sockets and no files itself.
  *
  * Inside, a **pure, deterministic Raft core** (`src/core/`: no clock, no I/O, no randomness of its
- * own) is driven by an I/O shell (`src/raft.ts`), which makes the algorithm testable exhaustively:
- * every core test run is seeded and replayable. See "Usage" in the README for a complete program.
+ * own) is driven by an I/O shell (`src/service/`), which takes its clock, timers, randomness,
+ * network and core through internal seams: the deterministic simulator runs that very shell, so
+ * both the algorithm and the service that ships are tested exhaustively, every run seeded and
+ * replayable. See "Usage" in the README for a complete program.
  */
 
 import { RaftService } from './service/raft-service.ts'

@@ -179,10 +179,6 @@ export class Driver implements AppliedLog {
     return this.core?.pendingInstall
   }
 
-  termAt (index: number): number | undefined {
-    return this.core?.log.term(index)
-  }
-
   progressOf (id: NodeId): ReturnType<RaftCore['progressOf']> {
     return this.core?.progressOf(id)
   }

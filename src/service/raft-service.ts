@@ -207,7 +207,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       firstIndex: driver.firstIndex,
       ...this.members()
     }
-    if (driver.role === 'leader') {
+    if (status.role === 'leader') {
       status.followers = driver.otherMembers().flatMap(id => {
         const pr = driver.progressOf(id)
         return pr === undefined ? [] : [{ peerId: this.peerIds.get(id), match: pr.match, next: pr.next, state: pr.state }]

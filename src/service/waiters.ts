@@ -1,4 +1,3 @@
-import { RECENT_RESULTS } from '../constants.ts'
 import { CommitTimeoutError, NoLeaderError, NotCommittedError } from '../errors.ts'
 import { Deadline } from './deadline.ts'
 import type { Clock } from './seams.ts'
@@ -17,8 +16,6 @@ export interface ApplyOutcome {
 export interface AppliedLog {
   /** The last entry the state machine holds */
   readonly appliedIndex: number
-  /** The term of the entry at `index` while the log still holds it */
-  termAt(index: number): number | undefined
 }
 
 interface ApplyWaiter {
@@ -47,8 +44,7 @@ interface ConditionWaiter {
 
 /**
  * Every call in flight that waits on this node, in one registry: for an
- * entry to be applied (with the recent results, so an answer that arrives
- * after its apply still learns the outcome), for a forwarded command's
+ * entry to be applied, for a forwarded command's
  * request id to be applied or proven lost, for a read index, for a
  * condition on the node's state (checked on every tick and batch), and for
  * the next leader. Each wait ends at its call's `Deadline`, which this
@@ -64,7 +60,6 @@ export class Waiters {
   private readonly applies = new Map<number, ApplyWaiter[]>()
   /** By request id */
   private readonly forwards = new Map<number, ForwardWaiter>()
-  private readonly recentResults = new Map<number, ApplyOutcome>()
   /** By read id */
   private readonly reads = new Map<number, ReadWaiter>()
   private readonly conditions = new Set<ConditionWaiter>()
@@ -195,23 +190,12 @@ export class Waiters {
 
   // ---- applied entries ----------------------------------------------------
 
-  /** Resolves once the entry at `index` is applied here: ours if its term is `term`, someone else's otherwise. */
+  /**
+   * Resolves once the entry at `index` is applied here: ours if its term is
+   * `term`, someone else's otherwise. Called right after this node appended
+   * the entry, so it is never applied yet.
+   */
   async waitApplied (index: number, term: number, deadline: Deadline): Promise<CommitResult> {
-    if (index <= this.log.appliedIndex) {
-      const outcome = this.recentResults.get(index)
-      if (outcome === undefined) {
-        // Applied too long ago to remember its result; the log may still tell whether it was ours.
-        const logTerm = this.log.termAt(index)
-        if (logTerm === undefined) {
-          throw new CommitTimeoutError(index, term, `The entry at index ${index} was compacted into a snapshot before its outcome could be read; it is unknown`)
-        }
-        if (logTerm === term) {
-          return { index, term, result: undefined }
-        }
-        throw new NotCommittedError(index, term)
-      }
-      return settled(index, term, outcome)
-    }
     return deadline.wait(() => new CommitTimeoutError(index, term), (resolve, reject) => {
       const waiter: ApplyWaiter = { term, resolve, reject }
       this.applies.set(index, [...(this.applies.get(index) ?? []), waiter])
@@ -250,15 +234,11 @@ export class Waiters {
   }
 
   /**
-   * The entry at `index` was applied: its waiters learn the outcome, and it
-   * is kept for late ones; so do the waiters of the forwarded `request` it
-   * carries, if any, and those its term proves lost.
+   * The entry at `index` was applied: its waiters learn the outcome; so do
+   * the waiters of the forwarded `request` it carries, if any, and those its
+   * term proves lost.
    */
   applied (index: number, outcome: ApplyOutcome, request?: number): void {
-    this.recentResults.set(index, outcome)
-    if (this.recentResults.size > RECENT_RESULTS) {
-      this.recentResults.delete(index - RECENT_RESULTS)
-    }
     const waiters = this.applies.get(index)
     this.applies.delete(index)
     for (const waiter of waiters ?? []) {
@@ -290,7 +270,6 @@ export class Waiters {
    * entries it may cover.
    */
   restored (index: number, term: number): void {
-    this.recentResults.clear()
     for (const [id, waiter] of this.forwards) {
       if (waiter.term <= term) {
         this.forwards.delete(id)

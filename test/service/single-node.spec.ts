@@ -49,8 +49,12 @@ describe('service: a group of one', function () {
     expect(second.result).to.equal('v1')
     expect(second.index).to.equal(index + 1)
     expect(kv.values.get('k')).to.equal('v2')
+    expect(service.status().followers).to.deep.equal([])
     await service.stop()
     expect(handled).to.be.empty()
+    // stopped, it leads no one: no followers are reported beside the role
+    expect(service.status().role).to.equal('follower')
+    expect(service.status()).to.not.have.property('followers')
     await expect(service.commit(set('k', 'v3'))).to.eventually.be.rejected.with.property('name', 'NotStartedError')
   })
 
