@@ -20,9 +20,8 @@ import { RaftCore, bootstrapState } from '../../src/core/index.ts'
 import { RaftStorage } from '../../src/storage/raft-storage.ts'
 import { SafetyChecker } from '../utils/invariants.ts'
 import { Links } from '../utils/links.ts'
-import { Rng } from '../utils/rng.ts'
-import { EventQueue } from './event-queue.ts'
 import { SimDisk, TornWriteError } from './sim-disk.ts'
+import { World } from './world.ts'
 import type { CoreInit, CoreOptions, Entry, Message, NodeId, ReadState, Ready, SnapshotMeta, SnapshotRequest } from '../../src/core/index.ts'
 import type { IncomingSnapshot, StoredSnapshot } from '../../src/storage/raft-storage.ts'
 
@@ -133,14 +132,11 @@ function metaKey (meta: Pick<SnapshotMeta, 'index' | 'term'>): string {
   return `${meta.index}@${meta.term}`
 }
 
-export class Simulator {
-  readonly rng: Rng
+export class Simulator extends World {
   readonly options: Required<Pick<SimOptions, 'tickMs' | 'latency' | 'drop' | 'duplicate' | 'writeLatency' | 'trailingEntries' | 'snapshotLatency' | 'transferRate' | 'transferTimeout' | 'tornCrash'>> & SimOptions
   readonly nodes = new Map<NodeId, SimNode>()
   readonly safety = new SafetyChecker()
   readonly stats: SnapshotStats = { taken: 0, persisted: 0, compactions: 0, transfers: 0, installs: 0, torn: 0 }
-  private readonly events = new EventQueue()
-  private readonly watchers = new Set<() => void>()
   private readonly transfers = new Set<Transfer>()
   /** Directed links that lose every message */
   readonly links = new Links()
@@ -154,9 +150,9 @@ export class Simulator {
   snapshotState: (node: SimNode) => Uint8Array = () => new Uint8Array(0)
   /** Replaces the node's state machine state with a snapshot's (`node.applied` is already its index) */
   restoreState: (node: SimNode, data: Uint8Array) => void = () => {}
-  now = 0
 
   constructor (options: SimOptions) {
+    super(options.seed)
     this.options = {
       tickMs: 10,
       latency: [1, 5],
@@ -170,7 +166,6 @@ export class Simulator {
       tornCrash: 0,
       ...options
     }
-    this.rng = new Rng(options.seed)
     for (let i = 1; i <= options.nodes + (options.spares ?? 0); i++) {
       this.nodes.set(`n${i}`, new SimNode(`n${i}`))
     }
@@ -213,45 +208,9 @@ export class Simulator {
 
   // ---- time -------------------------------------------------------------------
 
-  schedule (delay: number, run: () => void | Promise<void>): void {
-    this.events.push(this.now + delay, run)
-  }
-
-  /**
-   * Calls `check` after every event until the returned function is called:
-   * for work that must react at once (a membership change proposed the
-   * moment a core allows it) and for scenario-specific invariants (which
-   * throw, failing the run).
-   */
-  watch (check: () => void): () => void {
-    this.watchers.add(check)
-    return () => { this.watchers.delete(check) }
-  }
-
-  /** Runs events until virtual time `until` (or until `stop` says so). Returns whether `stop` fired. */
-  async run (until: number, stop?: () => boolean): Promise<boolean> {
-    for (;;) {
-      if (stop?.() === true) {
-        return true
-      }
-      const at = this.events.peek()
-      if (at === undefined || at > until) {
-        this.now = until
-        return false
-      }
-      const event = this.events.pop()
-      if (event !== undefined) {
-        this.now = event.at
-        await event.run()
-        for (const watcher of this.watchers) {
-          watcher()
-        }
-      }
-    }
-  }
-
-  private between ([min, max]: [number, number]): number {
-    return min + this.rng.int(max - min + 1)
+  /** The core shell's work is awaited as it runs: nothing is left for later to drain. */
+  protected async runEvent (run: () => void | Promise<void>): Promise<void> {
+    await run()
   }
 
   // ---- a node's shell -----------------------------------------------------------
@@ -464,7 +423,7 @@ export class Simulator {
       this.transfers.add(t)
       if (this.rng.chance(this.options.drop)) {
         // Lost on the way: the sender only learns of it from its timeout.
-        this.schedule(0, async () => this.fail(t, this.options.transferTimeout))
+        this.schedule(0, async () => this.failTransfer(t, this.options.transferTimeout))
       } else {
         this.schedule(this.latency(from, to), async () => this.offer(t))
       }
@@ -555,10 +514,10 @@ export class Simulator {
     if (t.incoming !== undefined && t.to.up && t.to.incarnation === t.toIncarnation) {
       await t.incoming.discard()
     }
-    await this.fail(t, this.latency(t.from, t.to) + this.rng.int(this.options.transferTimeout))
+    await this.failTransfer(t, this.latency(t.from, t.to) + this.rng.int(this.options.transferTimeout))
   }
 
-  private async fail (t: Transfer, after: number): Promise<void> {
+  private async failTransfer (t: Transfer, after: number): Promise<void> {
     this.transfers.delete(t)
     if (t.from.up && t.from.incarnation === t.fromIncarnation) {
       // Ends the sender's read, so its storage may delete the snapshot if a newer one replaced it meanwhile.

@@ -8,7 +8,7 @@
  * incarnation reads.
  */
 import { BaseDatastore } from 'datastore-core'
-import type { World } from './world.ts'
+import type { World } from '../world.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Batch, Datastore, Key, Pair, Query, KeyQuery } from 'interface-datastore'
 

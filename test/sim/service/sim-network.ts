@@ -11,11 +11,11 @@
 import { SnapshotTransferError } from '../../../src/errors.ts'
 import { Frame } from '../../../src/pb/raft.ts'
 import { Links } from '../../utils/links.ts'
-import type { World } from './world.ts'
 import type { NodeId } from '../../../src/core/index.ts'
 import type { FrameHandler } from '../../../src/network/raft-network.ts'
 import type { OutgoingSnapshot, SnapshotOfferHandler } from '../../../src/network/snapshot-transfer.ts'
 import type { FrameTransport, SnapshotChannel } from '../../../src/service/seams.ts'
+import type { World } from '../world.ts'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
 export interface NetworkFaults {

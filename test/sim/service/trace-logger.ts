@@ -4,7 +4,7 @@
  * run fails: cheap enough to leave on, and the story of a failure at hand.
  */
 import { format } from 'node:util'
-import type { World } from './world.ts'
+import type { World } from '../world.ts'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 
 const KEEP = 400

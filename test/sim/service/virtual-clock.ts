@@ -3,8 +3,8 @@
  * timers never fire again, as a killed process's would not. A slow node's
  * clock runs slow: its timers fire late and its `now()` lags by as much.
  */
-import type { World } from './world.ts'
 import type { Clock } from '../../../src/service/seams.ts'
+import type { World } from '../world.ts'
 
 export class VirtualClock implements Clock {
   private readonly world: World

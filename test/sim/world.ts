@@ -1,12 +1,13 @@
 /**
- * The simulated world every node of a service run lives in: one seeded
- * random source, one virtual clock and one agenda of events. Running an
- * event lets every promise it settles run to completion before the next
- * event starts, so a run is a pure function of its seed even though the
- * shell it drives is asynchronous.
+ * The simulated world every node of a run lives in: one seeded random
+ * source, one virtual clock and one agenda of events, ties broken by
+ * scheduling order. Running an event lets every promise it settles run to
+ * completion before the next event starts, so a run is a pure function of
+ * its seed even though the service it drives is asynchronous. (The core
+ * simulator, whose shell awaits its own work, runs events more cheaply.)
  */
-import { Rng } from '../../utils/rng.ts'
-import { EventQueue } from '../event-queue.ts'
+import { Rng } from '../utils/rng.ts'
+import { EventQueue } from './event-queue.ts'
 
 /** Lets every pending promise callback run: they all do before the next macrotask. */
 async function drainMicrotasks (): Promise<void> {
@@ -59,16 +60,21 @@ export class World {
       const event = this.events.pop()
       if (event !== undefined) {
         this.now = event.at
-        // An event that rejects fails the run through the microtask that reports it.
-        void Promise.resolve(event.run()).catch((err: unknown) => { this.fail(err) })
-        await drainMicrotasks()
-        if (this.failure !== undefined) {
-          throw this.failure
-        }
+        await this.runEvent(event.run)
         for (const watcher of this.watchers) {
           watcher()
         }
       }
+    }
+  }
+
+  /** Runs one event and every promise callback it sets off; throws the run's failure, if any. */
+  protected async runEvent (run: () => void | Promise<void>): Promise<void> {
+    // An event that rejects fails the run through the microtask that reports it.
+    void Promise.resolve(run()).catch((err: unknown) => { this.fail(err) })
+    await drainMicrotasks()
+    if (this.failure !== undefined) {
+      throw this.failure
     }
   }
 
