@@ -52,6 +52,30 @@ describe('service: faults', function () {
     expect(survivors[0].kv.history.slice(0, oldLeader.kv.history.length)).to.deep.equal(oldLeader.kv.history)
   })
 
+  it('commits forwarded by followers while the leader stops all succeed, each applied exactly once', async () => {
+    nodes = await createCluster(3)
+    const oldLeader = await waitForStableLeader(nodes)
+    const followers = others(nodes, oldLeader)
+    const commits: Array<Promise<unknown>> = []
+    const failures: string[] = []
+    for (let i = 0; i < 200; i++) {
+      commits.push(followers[i % 2].raft.commit(set(`f${i}`, `${i}`)).catch((err: Error) => { failures.push(err.name) }))
+      if (i === 100) {
+        // Forwards in flight, some appended and not yet answered: the leader goes away under them.
+        void oldLeader.libp2p.stop()
+      }
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    await Promise.all(commits)
+    // None is left "outcome unknown": each learns from the survivors' log whether it was appended, and is sent again if not.
+    expect(failures).to.deep.equal([])
+    for (const n of followers) {
+      const applied = n.kv.history.map(h => h.slice(h.indexOf(':') + 1)).filter(text => text.startsWith('set f'))
+      expect(applied).to.have.lengthOf(200)
+      expect(new Set(applied).size).to.equal(200, 'no command applied twice')
+    }
+  })
+
   it('a node restarted on its datastore recovers its state and term, and catches up', async () => {
     nodes = await createCluster(3)
     const leader = await waitForStableLeader(nodes)
