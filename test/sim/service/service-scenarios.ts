@@ -225,6 +225,41 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     }
   },
   {
+    // Regression: a follower's forwarded commit was rejected "outcome unknown" the moment the
+    // leader changed, though the entry was committed and applied there in the same batch (found
+    // by service-random-faults, seeds 1 and 2, calm).
+    name: 'regression-forwards-across-leader-crashes',
+    nodes: 3,
+    clients: 6,
+    // No snapshots: a command whose entry arrives inside one may rightly end unknown.
+    init: { snapshotThreshold: 1_000_000 },
+    async run ({ cluster, workload }) {
+      for (let i = 0; i < 6; i++) {
+        await wait(cluster, cluster.world.between([150, 400]))
+        const leader = cluster.leader()
+        if (leader !== undefined) {
+          cluster.crashFor(leader, cluster.world.between([50, 300]))
+        }
+      }
+      await wait(cluster, 300)
+      // Only crashes: a member that stays up learns every forwarded command's fate from its log.
+      if (workload.gaveUp > 0) {
+        throw new Error(`${workload.gaveUp} commit(s) on members that stayed up gave up as "outcome unknown" before their caller's timeout`)
+      }
+    }
+  },
+  {
+    // Regression: a propose frame that arrived twice was appended, and applied, twice (found by
+    // service-leader-crash seed 4, service-random-faults seed 9 and service-membership seed 11, noisy).
+    name: 'regression-duplicated-proposals',
+    nodes: 3,
+    clients: 5,
+    async run ({ cluster }) {
+      cluster.network.faults.duplicate = 0.3
+      await randomFaults(cluster, 2000)
+    }
+  },
+  {
     name: 'service-large-frames',
     nodes: 3,
     clients: 3,

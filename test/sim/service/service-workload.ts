@@ -34,6 +34,8 @@ export class ServiceWorkload {
   completed = 0
   unknown = 0
   refused = 0
+  /** Commits that gave up (outcome unknown) before their caller's timeout, on a member that kept running */
+  gaveUp = 0
   /** Calls by kind, for scenario expectations */
   readonly calls = new Map<string, number>()
   private readonly cluster: ServiceCluster
@@ -144,8 +146,9 @@ export class ServiceWorkload {
     this.count(input.kind)
     const op = this.begin(client, input)
     const service = member.live
+    const signal = this.signal()
     try {
-      const { result } = await service.commit(encodeInput(input), { signal: this.signal() })
+      const { result } = await service.commit(encodeInput(input), { signal })
       if ((result as KvOutput | undefined)?.kind !== input.kind) {
         this.violated(`commit of ${input.value} on ${member.name} resolved with ${JSON.stringify(result)}, not its own apply result`)
       }
@@ -153,6 +156,9 @@ export class ServiceWorkload {
     } catch (err: any) {
       if (member.service === service && kv?.applied.has(input.value) === true) {
         this.violated(`commit of ${input.value} on ${member.name} rejected with ${String(err.name)} although ${member.name} had applied it`)
+      }
+      if (err.name === 'CommitTimeoutError' && !signal.aborted && member.service === service && member.started) {
+        this.gaveUp++
       }
       this.end(op, NOT_COMMITTED.has(err.name) ? null : undefined)
     }

@@ -73,6 +73,27 @@ export const SHELL_MUTANTS: ShellMutant[] = [
     })
   },
   {
+    name: 'gives up on forwarded commands when the leader changes (outcome unknown), as before the request ids',
+    scenarios: ['regression-forwards-across-leader-crashes'],
+    apply: () => replace(Forwarder.prototype, 'leaderChanged', (original) => function (this: any, leader: string | undefined) {
+      original.call(this, leader)
+      for (const [id, waiter] of (this.waiters as ForwardWaiters).forwards) {
+        (this.waiters as ForwardWaiters).forwards.delete(id)
+        const err = new Error('mutant: the leader changed')
+        err.name = 'CommitTimeoutError'
+        waiter.reject(err)
+      }
+    })
+  },
+  {
+    name: 'appends a forwarded command again when its request arrives again',
+    scenarios: ['regression-duplicated-proposals'],
+    apply: () => replace(Inbound.prototype, 'onProposeRequest', (original) => function (this: any, sender: string, request: unknown) {
+      this.appended.clear()
+      original.call(this, sender, request)
+    })
+  },
+  {
     name: 'steps frames from peers outside the group into its core',
     scenarios: ['service-outsider'],
     apply: () => replace(Inbound.prototype, 'isMember', () => function () { return true })
