@@ -44,6 +44,7 @@ export interface FrameTransport {
 /** Carries snapshots, each over a channel of its own, so their size never delays Raft's frames. */
 export interface SnapshotChannel {
   start(): Promise<void>
+  /** Ends every transfer in flight; once it resolves, no sink it was given is used again */
   stop(): Promise<void>
   /** Resolves once the receiver accepted the snapshot; rejects with why not */
   send(peer: PeerId, snapshot: OutgoingSnapshot, options?: AbortOptions): Promise<void>

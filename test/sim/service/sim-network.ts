@@ -41,9 +41,13 @@ interface Endpoint {
   maxMessageSize: number
   onFrame?: FrameHandler
   onOffer?: SnapshotOfferHandler
-  /** Between the transport's start and stop, and the channel's */
+  /** Between the transport's start and stop */
   framesOpen?: boolean
-  offersOpen?: boolean
+  /** The snapshot channel's run: bumped at each start and stop, so a transfer of an earlier run breaks */
+  channelRun: number
+  channelOpen?: boolean
+  /** Transfers this endpoint takes part in, as sender or receiver: its channel's stop waits for them */
+  readonly transfers: Set<Promise<void>>
   /** How much slower than normal this node is */
   slowness(): number
 }
@@ -63,7 +67,8 @@ export class SimNetwork {
   }
 
   /** Attaches an incarnation; the returned seams are its only way onto the network. */
-  attach (id: NodeId, endpoint: Endpoint): { transport(onFrame: FrameHandler): FrameTransport, snapshotChannel(onOffer: SnapshotOfferHandler): SnapshotChannel, detach(): void } {
+  attach (id: NodeId, init: Pick<Endpoint, 'peerId' | 'maxMessageSize' | 'slowness'>): { transport(onFrame: FrameHandler): FrameTransport, snapshotChannel(onOffer: SnapshotOfferHandler): SnapshotChannel, detach(): void } {
+    const endpoint: Endpoint = { ...init, channelRun: 0, transfers: new Set() }
     const detach = (): void => {
       if (this.endpoints.get(id) === endpoint) {
         this.endpoints.delete(id)
@@ -89,8 +94,16 @@ export class SimNetwork {
       snapshotChannel: (onOffer) => {
         endpoint.onOffer = onOffer
         return {
-          start: async () => { endpoint.offersOpen = true },
-          stop: async () => { endpoint.offersOpen = false },
+          start: async () => {
+            endpoint.channelRun++
+            endpoint.channelOpen = true
+          },
+          // As the real channel: every transfer in flight ends, and no sink is used once this resolves.
+          stop: async () => {
+            endpoint.channelRun++
+            endpoint.channelOpen = false
+            await Promise.allSettled([...endpoint.transfers])
+          },
           send: async (peer, snapshot, options) => { await this.transfer(id, endpoint, peer.toString(), snapshot, options) }
         }
       }
@@ -154,11 +167,12 @@ export class SimNetwork {
   private async transfer (from: NodeId, sender: Endpoint, to: NodeId, snapshot: OutgoingSnapshot, options: AbortOptions = {}): Promise<void> {
     this.stats.transfers++
     const receiver = this.endpoints.get(to)
+    const runs = { sender: sender.channelRun, receiver: receiver?.channelRun }
     const broken = (): string | undefined => {
-      if (this.endpoints.get(from) !== sender || sender.offersOpen !== true) {
+      if (this.endpoints.get(from) !== sender || sender.channelOpen !== true || sender.channelRun !== runs.sender) {
         return 'the sender stopped'
       }
-      if (this.endpoints.get(to) !== receiver || receiver?.offersOpen !== true) {
+      if (this.endpoints.get(to) !== receiver || receiver?.channelOpen !== true || receiver.channelRun !== runs.receiver) {
         return 'the receiver is not running'
       }
       if (this.links.isCut(from, to) || this.links.isCut(to, from)) {
@@ -178,12 +192,28 @@ export class SimNetwork {
     if (broken() !== undefined || receiver?.onOffer === undefined || this.world.rng.chance(this.faults.drop)) {
       return fail(broken() ?? 'the offer was lost')
     }
+    // Both ends' channels wait for the exchange with the sink before they stop.
+    const exchange = this.exchange(sender, receiver, receiver.onOffer, snapshot, broken)
+    sender.transfers.add(exchange)
+    receiver.transfers.add(exchange)
+    try {
+      await exchange
+    } catch (err: any) {
+      return fail(String(err.message))
+    } finally {
+      sender.transfers.delete(exchange)
+      receiver.transfers.delete(exchange)
+    }
+  }
+
+  /** Offers the snapshot and streams it into the receiver's sink; throws why it broke (the sink discarded). */
+  private async exchange (sender: Endpoint, receiver: Endpoint, onOffer: SnapshotOfferHandler, snapshot: OutgoingSnapshot, broken: () => string | undefined): Promise<void> {
     const abort = new AbortController()
     let sink
     try {
-      sink = await receiver.onOffer(sender.peerId, { message: snapshot.message, size: snapshot.size, chunks: snapshot.chunks, checksum: snapshot.checksum as Uint8Array<ArrayBuffer> }, { signal: abort.signal })
+      sink = await onOffer(sender.peerId, { message: snapshot.message, size: snapshot.size, chunks: snapshot.chunks, checksum: snapshot.checksum as Uint8Array<ArrayBuffer> }, { signal: abort.signal })
     } catch (err: any) {
-      throw new SnapshotTransferError(`${to} refused the snapshot: ${String(err.name)}`)
+      throw new Error(`refused: ${String(err.name)}`)
     }
     try {
       for await (const chunk of snapshot.data) {
@@ -205,7 +235,7 @@ export class SimNetwork {
     } catch (err: any) {
       abort.abort(err)
       await sink.discard().catch(() => {})
-      return fail(String(err.message))
+      throw err
     }
   }
 }
