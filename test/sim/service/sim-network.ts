@@ -199,7 +199,7 @@ export class SimNetwork {
     try {
       await exchange
     } catch (err: any) {
-      return fail(String(err.message))
+      return await fail(String(err.message))
     } finally {
       sender.transfers.delete(exchange)
       receiver.transfers.delete(exchange)
