@@ -126,6 +126,12 @@ export function bootstrapState (voters: NodeId[]): Required<Omit<CoreState, 'sna
  * It has no clock, no I/O and no randomness of its own: the shell calls
  * `tick()`, `step()` and `propose()`, then collects the resulting work with
  * `ready()` and reports it done with `advance()`.
+ *
+ * It is one long class on purpose, like etcd's `raft.go`: every rule of the
+ * protocol reads and writes the same term, role, vote and configuration, so
+ * splitting it would spread one invariant over several files. The concepts
+ * that stand alone live beside it: the log, per-follower progress and its
+ * in-flight window, quorum math, read-index rounds and the leader lease.
  */
 export class RaftCore {
   readonly id: NodeId
