@@ -78,8 +78,10 @@ interface Pending {
 interface Forwarded {
   /** The leader it was sent to: only it may answer */
   to: NodeId
-  /** Stops sending it again */
-  answered(): void
+  term: number
+  frame: Frame
+  /** When it was last sent; undefined once the leader answered (it is not sent again) */
+  sentAt: number | undefined
 }
 
 /** Request ids are random below 2^53 (exact in a JavaScript number), so a member's ids never meet another's. */
@@ -113,6 +115,8 @@ export class Forwarder {
   private readonly log: Logger
   private readonly pending = new Map<number, Pending>()
   private readonly forwarded = new Map<number, Forwarded>()
+  /** Sends unanswered forwarded commands again; runs only while there are any (one timer, not one per command) */
+  private stopResending: (() => void) | undefined
   private nextId = 1
 
   constructor (init: ForwarderInit) {
@@ -208,28 +212,43 @@ export class Forwarder {
   private async forwardCommand (to: NodeId, command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
     const id = Math.floor(this.random() * REQUEST_ID_RANGE)
     const term = this.driver.term
-    const frame: Frame = { propose: { id, term, command: command as Uint8Array<ArrayBuffer> } }
+    const forwarded: Forwarded = { to, term, frame: { propose: { id, term, command: command as Uint8Array<ArrayBuffer> } }, sentAt: undefined }
     const outcome = this.waiters.waitForwarded(id, term, deadline)
-    // Only to the leader of `term`: any other would refuse it, and a later term's entries settle it anyway.
-    const send = (): void => {
-      if (this.driver.term === term && this.driver.leader === to) {
-        this.network.send(to, frame)
-      }
-    }
-    const stop = this.clock.every(this.options.electionTimeout, send)
-    this.forwarded.set(id, { to, answered: stop })
-    send()
+    this.forwarded.set(id, forwarded)
+    this.stopResending ??= this.clock.every(this.options.electionTimeout, () => { this.resendUnanswered() })
+    this.send(forwarded)
     try {
       return await outcome
     } finally {
-      stop()
       this.forwarded.delete(id)
+      if (this.forwarded.size === 0) {
+        this.stopResending?.()
+        this.stopResending = undefined
+      }
+    }
+  }
+
+  /** Only to the leader of its term: any other would refuse it, and a later term's entries settle it anyway. */
+  private send (forwarded: Forwarded): void {
+    forwarded.sentAt = this.clock.now()
+    if (this.driver.term === forwarded.term && this.driver.leader === forwarded.to) {
+      this.network.send(forwarded.to, forwarded.frame)
+    }
+  }
+
+  /** Commands unanswered for an election timeout go again: the first send, or its answer, may have been lost. */
+  private resendUnanswered (): void {
+    const due = this.clock.now() - this.options.electionTimeout
+    for (const forwarded of this.forwarded.values()) {
+      if (forwarded.sentAt !== undefined && forwarded.sentAt <= due) {
+        this.send(forwarded)
+      }
     }
   }
 
   private commandAnswered (response: ProposeResponse, forwarded: Forwarded): void {
     if (response.error === undefined) {
-      forwarded.answered()
+      forwarded.sentAt = undefined
       return
     }
     const next = afterRefusal('command', response.error)
