@@ -1494,6 +1494,7 @@ export interface ProposeRequest {
   id: number
   command: Uint8Array<ArrayBuffer>
   term: number
+  again: boolean
 }
 
 export namespace ProposeRequest {
@@ -1521,6 +1522,11 @@ export namespace ProposeRequest {
           w.uint64Number(obj.term)
         }
 
+        if ((obj.again != null && obj.again !== false)) {
+          w.uint32(32)
+          w.bool(obj.again)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1528,7 +1534,8 @@ export namespace ProposeRequest {
         const obj: any = {
           id: 0,
           command: uint8ArrayAlloc(0),
-          term: 0
+          term: 0,
+          again: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1547,6 +1554,10 @@ export namespace ProposeRequest {
             }
             case 3: {
               obj.term = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.again = reader.bool()
               break
             }
             default: {
@@ -1585,6 +1596,13 @@ export namespace ProposeRequest {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.again`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1612,6 +1630,11 @@ export namespace ProposeRequest {
     value: number
   }
 
+  export interface ProposeRequestAgainFieldEvent {
+    field: '$.again'
+    value: boolean
+  }
+
   export function encode (obj: Partial<ProposeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ProposeRequest.codec())
   }
@@ -1620,7 +1643,7 @@ export namespace ProposeRequest {
     return decodeMessage(buf, ProposeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): Generator<ProposeRequestIdFieldEvent | ProposeRequestCommandFieldEvent | ProposeRequestTermFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): Generator<ProposeRequestIdFieldEvent | ProposeRequestCommandFieldEvent | ProposeRequestTermFieldEvent | ProposeRequestAgainFieldEvent> {
     return streamMessage(buf, ProposeRequest.codec(), opts)
   }
 }
@@ -2323,6 +2346,11 @@ export namespace Frame {
     value: number
   }
 
+  export interface FrameProposeAgainFieldEvent {
+    field: '$.propose.again'
+    value: boolean
+  }
+
   export interface FrameProposeResultIdFieldEvent {
     field: '$.proposeResult.id'
     value: number
@@ -2382,7 +2410,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeAgainFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }

@@ -335,6 +335,8 @@ export class Driver implements AppliedLog {
       // Without durable writes this node cannot take part safely any more.
       this._failure = err
       this.stopTicker?.()
+      // Nothing will settle the calls in flight now (not even the tick that expires them): their outcome is unknown.
+      this.waiters.expireAll()
       this.log.error('stopped taking part in group %s: %e', this.options.group, err)
     }
   }
@@ -376,7 +378,7 @@ export class Driver implements AppliedLog {
         }
       }
       this._appliedIndex = entry.index
-      this.waiters.applied(entry.index, outcome, entry.type === 'command' ? entry.request : undefined)
+      this.waiters.applied(entry.index, outcome, entry.type === 'command' && entry.request !== undefined ? { id: entry.request, command: entry.data } : undefined)
       if (entry.type === 'command' && this.events.listenerCount('raft:apply') > 0) {
         this.events.safeDispatchEvent('raft:apply', { detail: { index: entry.index, term: entry.term, command: entry.data, result: outcome.result } })
       }

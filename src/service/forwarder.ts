@@ -1,5 +1,6 @@
 import { CommitTimeoutError, InvalidParametersError, LeadershipTransferInProgressError, NoLeaderError, errorNamed } from '../errors.ts'
 import { membershipToPb } from '../pb/translate.ts'
+import { provenNotCommitted } from './waiters.ts'
 import type { Deadline } from './deadline.ts'
 import type { Driver } from './driver.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
@@ -8,7 +9,7 @@ import type { Waiters } from './waiters.ts'
 import type { NodeId } from '../core/index.ts'
 import type { CommitResult, MembershipResult } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
-import type { Frame, ProposeResponse } from '../pb/raft.ts'
+import type { ProposeRequest, ProposeResponse } from '../pb/raft.ts'
 import type { Logger } from '@libp2p/interface'
 
 export interface ForwarderInit {
@@ -78,14 +79,17 @@ interface Pending {
 interface Forwarded {
   /** The leader it was sent to: only it may answer */
   to: NodeId
-  term: number
-  frame: Frame
-  /** When it was last sent; undefined once the leader answered (it is not sent again) */
-  sentAt: number | undefined
+  request: ProposeRequest
+  /** When it was last sent */
+  sentAt: number
+  /** The leader answered: it is not sent again */
+  answered: boolean
 }
 
-/** Request ids are random below 2^53 (exact in a JavaScript number), so a member's ids never meet another's. */
-const REQUEST_ID_RANGE = 2 ** 53
+/** A random request id below 2^53 (exact in a JavaScript number), from two draws: one draw of `Math.random` holds 52 bits at most. */
+function requestId (random: () => number): number {
+  return Math.floor(random() * 2 ** 21) * 2 ** 32 + Math.floor(random() * 2 ** 32)
+}
 
 /**
  * Carries commands, membership changes and joins to the node that can
@@ -141,7 +145,7 @@ export class Forwarder {
       try {
         return await this.commitOnce(command, deadline)
       } catch (err: any) {
-        if (err.name !== 'NotCommittedError' || deadline.expired) {
+        if (!provenNotCommitted(err) || deadline.expired) {
           throw err
         }
         this.log('a command was not committed (%s); sending it again', err.message)
@@ -210,10 +214,10 @@ export class Forwarder {
 
   /** Forwards a command to `to`, the leader of this node's term, and waits for its outcome in this node's log. */
   private async forwardCommand (to: NodeId, command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
-    const id = Math.floor(this.random() * REQUEST_ID_RANGE)
+    const id = requestId(this.random)
     const term = this.driver.term
-    const forwarded: Forwarded = { to, term, frame: { propose: { id, term, command: command as Uint8Array<ArrayBuffer> } }, sentAt: undefined }
-    const outcome = this.waiters.waitForwarded(id, term, deadline)
+    const forwarded: Forwarded = { to, request: { id, term, command: command as Uint8Array<ArrayBuffer>, again: false }, sentAt: 0, answered: false }
+    const outcome = this.waiters.waitForwarded({ id, command }, term, deadline)
     this.forwarded.set(id, forwarded)
     this.stopResending ??= this.clock.every(this.options.electionTimeout, () => { this.resendUnanswered() })
     this.send(forwarded)
@@ -230,17 +234,20 @@ export class Forwarder {
 
   /** Only to the leader of its term: any other would refuse it, and a later term's entries settle it anyway. */
   private send (forwarded: Forwarded): void {
-    forwarded.sentAt = this.clock.now()
-    if (this.driver.term === forwarded.term && this.driver.leader === forwarded.to) {
-      this.network.send(forwarded.to, forwarded.frame)
+    const { to, request } = forwarded
+    if (this.driver.term === request.term && this.driver.leader === to) {
+      this.network.send(to, { propose: request })
+      // From now on the leader may have appended it.
+      request.again = true
     }
+    forwarded.sentAt = this.clock.now()
   }
 
   /** Commands unanswered for an election timeout go again: the first send, or its answer, may have been lost. */
   private resendUnanswered (): void {
     const due = this.clock.now() - this.options.electionTimeout
     for (const forwarded of this.forwarded.values()) {
-      if (forwarded.sentAt !== undefined && forwarded.sentAt <= due) {
+      if (!forwarded.answered && forwarded.sentAt <= due) {
         this.send(forwarded)
       }
     }
@@ -248,7 +255,7 @@ export class Forwarder {
 
   private commandAnswered (response: ProposeResponse, forwarded: Forwarded): void {
     if (response.error === undefined) {
-      forwarded.sentAt = undefined
+      forwarded.answered = true
       return
     }
     const next = afterRefusal('command', response.error)

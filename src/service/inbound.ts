@@ -2,6 +2,7 @@ import { RECENT_FORWARDS } from '../constants.ts'
 import { NotVoterError } from '../errors.ts'
 import { MembershipRequest as PbMembershipRequest } from '../pb/raft.ts'
 import { membershipFromPb, messageFromPb } from '../pb/translate.ts'
+import { AppendedRequests } from './appended-requests.ts'
 import type { Driver } from './driver.ts'
 import type { Forwarder } from './forwarder.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
@@ -45,8 +46,8 @@ export class Inbound {
   private readonly log: Logger
   /** Leaders a member named that this node's configuration does not list yet (it missed their addition) */
   private readonly vouched = new Set<NodeId>()
-  /** Where this node, as leader, appended recent forwarded commands, by request id: each is appended once */
-  private readonly appended = new Map<number, { index: number, term: number }>()
+  /** The forwarded commands this node appended as leader: each is appended once */
+  private readonly appended = new AppendedRequests(RECENT_FORWARDS)
 
   constructor (init: InboundInit) {
     this.driver = init.driver
@@ -141,7 +142,7 @@ export class Inbound {
     const reply = (answer: Omit<ProposeResponse, 'id'>): void => {
       this.network.send(sender, { proposeResult: { id: request.id, ...answer } })
     }
-    const appended = this.appended.get(request.id)
+    const appended = this.appended.get(driver.term, sender, request.id)
     if (appended !== undefined) {
       reply(appended)
       return
@@ -163,12 +164,13 @@ export class Inbound {
       reply({ index: 0, term: 0, error: 'NotLeaderError' })
       return
     }
-    const slot = driver.propose(request.command, request.id)
-    this.appended.set(request.id, slot)
-    if (this.appended.size > RECENT_FORWARDS) {
-      // Oldest first: a request is sent again only while unanswered, an election timeout apart.
-      this.appended.delete(this.appended.keys().next().value as number)
+    if (!this.appended.mayAppend(driver.term, request.again)) {
+      // It may be among those appended and forgotten since: its member learns its fate from its log.
+      reply({ index: 0, term: 0, error: 'RequestForgottenError', leader: driver.leader })
+      return
     }
+    const slot = driver.propose(request.command, request.id)
+    this.appended.remember(driver.term, sender, request.id, slot)
     reply(slot)
   }
 

@@ -1,3 +1,4 @@
+import { equals } from 'uint8arrays/equals'
 import { CommitTimeoutError, NoLeaderError, NotCommittedError } from '../errors.ts'
 import { Deadline } from './deadline.ts'
 import type { Clock } from './seams.ts'
@@ -27,8 +28,29 @@ interface ApplyWaiter {
 /** A command forwarded to the leader of `term` under a request id, waiting to learn its fate. */
 interface ForwardWaiter {
   term: number
+  command: Uint8Array
   resolve(result: CommitResult): void
   reject(err: Error): void
+}
+
+/** A forwarded command's request: its id, and the command (an entry with the id must carry it too). */
+export interface ForwardedRequest {
+  id: number
+  command: Uint8Array
+}
+
+/** The rejections this registry made because an entry was proven not committed (a state machine may throw its own of that name). */
+const notCommitted = new WeakSet<Error>()
+
+/** Whether `err` proves that the command it rejects was not committed, so it may be sent again. */
+export function provenNotCommitted (err: unknown): boolean {
+  return err instanceof Error && notCommitted.has(err)
+}
+
+function notCommittedError (index: number, term: number, message?: string): NotCommittedError {
+  const err = new NotCommittedError(index, term, message)
+  notCommitted.add(err)
+  return err
 }
 
 interface ReadWaiter {
@@ -60,6 +82,8 @@ export class Waiters {
   private readonly applies = new Map<number, ApplyWaiter[]>()
   /** By request id */
   private readonly forwards = new Map<number, ForwardWaiter>()
+  /** The lowest term among `forwards`: entries of no later term can prove any lost */
+  private lowestForwardTerm = Infinity
   /** By read id */
   private readonly reads = new Map<number, ReadWaiter>()
   private readonly conditions = new Set<ConditionWaiter>()
@@ -219,10 +243,12 @@ export class Waiters {
    * `CommitTimeoutError` when a snapshot may have covered it or at the
    * deadline (its outcome is unknown then), and with `refuse`'s error.
    */
-  async waitForwarded (request: number, term: number, deadline: Deadline): Promise<CommitResult> {
-    return deadline.wait(() => new CommitTimeoutError(undefined, term), (resolve, reject) => {
-      this.forwards.set(request, { term, resolve, reject })
-      return () => { this.forwards.delete(request) }
+  async waitForwarded (request: ForwardedRequest, term: number, deadline: Deadline): Promise<CommitResult> {
+    const onExpire = (): Error => new CommitTimeoutError(undefined, term, `The command was forwarded to the leader of term ${term}; whether it was committed was not known here before the deadline`)
+    return deadline.wait(onExpire, (resolve, reject) => {
+      this.forwards.set(request.id, { term, command: request.command, resolve, reject })
+      this.lowestForwardTerm = Math.min(this.lowestForwardTerm, term)
+      return () => { this.forwards.delete(request.id) }
     })
   }
 
@@ -238,7 +264,7 @@ export class Waiters {
    * the waiters of the forwarded `request` it carries, if any, and those its
    * term proves lost.
    */
-  applied (index: number, outcome: ApplyOutcome, request?: number): void {
+  applied (index: number, outcome: ApplyOutcome, request?: ForwardedRequest): void {
     const waiters = this.applies.get(index)
     this.applies.delete(index)
     for (const waiter of waiters ?? []) {
@@ -249,16 +275,23 @@ export class Waiters {
     }
   }
 
-  private appliedForForwards (index: number, outcome: ApplyOutcome, request: number | undefined): void {
-    const mine = request === undefined ? undefined : this.forwards.get(request)
-    if (request !== undefined && mine !== undefined) {
-      this.forwards.delete(request)
+  private appliedForForwards (index: number, outcome: ApplyOutcome, request: ForwardedRequest | undefined): void {
+    const mine = request === undefined ? undefined : this.forwards.get(request.id)
+    // The id is random: the command must match too, or another member's request drew the same id.
+    if (request !== undefined && mine !== undefined && equals(mine.command, request.command)) {
+      this.forwards.delete(request.id)
       settle(mine, index, outcome)
     }
+    if (outcome.term <= this.lowestForwardTerm) {
+      return
+    }
+    this.lowestForwardTerm = Infinity
     for (const [id, waiter] of this.forwards) {
       if (waiter.term < outcome.term) {
         this.forwards.delete(id)
-        waiter.reject(new NotCommittedError(index, waiter.term, `The command forwarded to the leader of term ${waiter.term} is not in that term's entries, which all precede index ${index}; it was not committed`))
+        waiter.reject(notCommittedError(index, waiter.term, `The command forwarded to the leader of term ${waiter.term} is not among that term's entries, which all precede the entry of term ${outcome.term} at index ${index}; it was not committed`))
+      } else {
+        this.lowestForwardTerm = Math.min(this.lowestForwardTerm, waiter.term)
       }
     }
   }
@@ -299,7 +332,7 @@ function settle (waiter: { term: number, resolve(result: CommitResult): void, re
 /** What a waiter for (index, term) gets once the entry at index is applied. */
 function settled (index: number, term: number, outcome: ApplyOutcome): CommitResult {
   if (outcome.term !== term) {
-    throw new NotCommittedError(index, term)
+    throw notCommittedError(index, term)
   }
   if (outcome.error !== undefined) {
     throw outcome.error

@@ -6,14 +6,15 @@ import { TypedEventEmitter } from 'main-event'
 import { RaftService } from '../../src/service/raft-service.ts'
 import { KvStateMachine, set } from '../utils/kv.ts'
 import { recordingLogger } from '../utils/recording-logger.ts'
-import type { RaftComponents } from '../../src/index.ts'
+import type { RaftComponents, RaftInit } from '../../src/index.ts'
 import type { Metrics } from '@libp2p/interface'
+import type { Key } from 'interface-datastore'
 
 /**
  * One member built from hand-made components: the service needs no other
  * peer to lead a group of one, so these tests need no network.
  */
-async function singleMember (extra: Partial<RaftComponents> = {}): Promise<{ service: RaftService, kv: KvStateMachine, handled: string[] }> {
+async function singleMember (extra: Partial<RaftComponents> = {}, init: RaftInit = {}): Promise<{ service: RaftService, kv: KvStateMachine, handled: string[] }> {
   const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   const handled: string[] = []
   const components = {
@@ -30,8 +31,20 @@ async function singleMember (extra: Partial<RaftComponents> = {}): Promise<{ ser
     ...extra
   } as unknown as RaftComponents
   const kv = new KvStateMachine()
-  const service = new RaftService(components, { stateMachine: kv, electionTimeout: 100, heartbeatInterval: 10 })
+  const service = new RaftService(components, { stateMachine: kv, electionTimeout: 100, heartbeatInterval: 10, ...init })
   return { service, kv, handled }
+}
+
+/** A datastore whose writes fail once `failing` is set, as a full or broken disk's would. */
+class FailingDatastore extends MemoryDatastore {
+  failing = false
+
+  put (key: Key, value: Uint8Array): Key | Promise<Key> {
+    if (this.failing) {
+      throw new Error('the disk is full')
+    }
+    return super.put(key, value)
+  }
 }
 
 describe('service: a group of one', function () {
@@ -86,6 +99,43 @@ describe('service: a group of one', function () {
       await expect(service.commit(new TextEncoder().encode('throw boom'))).to.eventually.be.rejectedWith('asked to throw: boom')
       await service.commit(set('after', 'yes'))
       expect(kv.values.get('after')).to.equal('yes')
+    } finally {
+      await service.stop()
+    }
+  })
+
+  it('does not send a command again because its state machine threw an error named NotCommittedError', async () => {
+    let applies = 0
+    const stateMachine = {
+      apply: () => {
+        applies++
+        const err = new Error('a nested group did not commit')
+        err.name = 'NotCommittedError'
+        throw err
+      },
+      snapshot: () => new Uint8Array(0),
+      restore: () => {}
+    }
+    const { service } = await singleMember({}, { stateMachine })
+    await service.start()
+    try {
+      await expect(service.commit(set('k', 'v'))).to.eventually.be.rejectedWith('a nested group did not commit')
+      expect(applies).to.equal(1)
+    } finally {
+      await service.stop()
+    }
+  })
+
+  it('settles the calls in flight when its disk fails, instead of leaving them waiting', async () => {
+    const datastore = new FailingDatastore()
+    const { service } = await singleMember({ datastore })
+    await service.start()
+    try {
+      await service.commit(set('k', 'v1'))
+      datastore.failing = true
+      // No signal: only the service can end this call, and its tick stopped with the failure.
+      await expect(service.commit(set('k', 'v2'))).to.eventually.be.rejected.with.property('name', 'CommitTimeoutError')
+      await expect(service.commit(set('k', 'v3'))).to.eventually.be.rejectedWith('the disk is full')
     } finally {
       await service.stop()
     }

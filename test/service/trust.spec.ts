@@ -94,7 +94,7 @@ describe('service: trust', function () {
       }
       frames.push(
         // for the leader's own term: only the trust check stands in its way
-        { propose: { id: 1, term, command: set('evil', 'proposed') as Uint8Array<ArrayBuffer> } },
+        { propose: { id: 1, term, again: false, command: set('evil', 'proposed') as Uint8Array<ArrayBuffer> } },
         { proposeResult: { id: 1, index: 1, term: 1 } }
       )
       await sendFrames(outsider, target, frames)
@@ -229,7 +229,7 @@ describe('service: trust: join frames from outsiders', function () {
     raw.push(outsider)
     const from = outsider.peerId.toString()
     const join = { id: 1, change: MembershipRequest.Change.JOIN, peer: from, addrs: [], voter: false }
-    await sendFrames(outsider, leader, [{ propose: { id: 5, term: leader.raft.term, command: set('evil', 'proposed') as Uint8Array<ArrayBuffer> }, membership: join }])
+    await sendFrames(outsider, leader, [{ propose: { id: 5, term: leader.raft.term, again: false, command: set('evil', 'proposed') as Uint8Array<ArrayBuffer> }, membership: join }])
     await new Promise(resolve => setTimeout(resolve, 500))
     expect(leader.kv.values.has('evil')).to.be.false()
   })

@@ -46,7 +46,7 @@ export async function startOutsider (cluster: ServiceCluster, until: number): Pr
         transport.send(target.id, { message: messageToPb(world.rng.pick(forged)) })
         break
       case 2:
-        transport.send(target.id, { propose: { id: world.rng.int(1000), term, command: encodeInput({ kind: 'write', key: 'k1', value: 'forged' }) as Uint8Array<ArrayBuffer> } })
+        transport.send(target.id, { propose: { id: world.rng.int(1000), term, again: false, command: encodeInput({ kind: 'write', key: 'k1', value: 'forged' }) as Uint8Array<ArrayBuffer> } })
         break
       case 3:
         transport.send(target.id, { membership: { id: world.rng.int(1000), change: MembershipRequest.Change.REMOVE, peer: world.rng.pick(cluster.members).id, voter: false, addrs: [] } })

@@ -4,6 +4,7 @@
  * length of a run. The service campaign must catch every one of them (see
  * `shell-mutants.spec.ts`): proof that it can fail where it matters.
  */
+import { AppendedRequests } from '../../../src/service/appended-requests.ts'
 import { Forwarder } from '../../../src/service/forwarder.ts'
 import { Inbound } from '../../../src/service/inbound.ts'
 import { Snapshots } from '../../../src/service/snapshots.ts'
@@ -88,10 +89,7 @@ export const SHELL_MUTANTS: ShellMutant[] = [
   {
     name: 'appends a forwarded command again when its request arrives again',
     scenarios: ['regression-duplicated-proposals'],
-    apply: () => replace(Inbound.prototype, 'onProposeRequest', (original) => function (this: any, sender: string, request: unknown) {
-      this.appended.clear()
-      original.call(this, sender, request)
-    })
+    apply: () => replace(AppendedRequests.prototype, 'get', () => function () { return undefined })
   },
   {
     name: 'steps frames from peers outside the group into its core',
