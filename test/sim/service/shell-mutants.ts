@@ -4,6 +4,7 @@
  * length of a run. The service campaign must catch every one of them (see
  * `shell-mutants.spec.ts`): proof that it can fail where it matters.
  */
+import { CommitTimeoutError } from '../../../src/errors.ts'
 import { AppendedRequests } from '../../../src/service/appended-requests.ts'
 import { Forwarder } from '../../../src/service/forwarder.ts'
 import { Inbound } from '../../../src/service/inbound.ts'
@@ -50,14 +51,10 @@ export const SHELL_MUTANTS: ShellMutant[] = [
   {
     name: 'sends a forwarded command again as soon as the leader changes, before it is proven not committed',
     scenarios: ['service-forwarding-leader-changes', 'service-leader-crash'],
-    apply: () => replace(Forwarder.prototype, 'leaderChanged', (original) => function (this: any, leader: string | undefined) {
-      original.call(this, leader)
-      for (const [id, waiter] of (this.waiters as ForwardWaiters).forwards) {
-        (this.waiters as ForwardWaiters).forwards.delete(id)
-        const err = new Error('mutant: assumed lost')
-        err.name = 'NotCommittedError'
-        waiter.reject(err)
-      }
+    apply: () => replace(Waiters.prototype, 'leaderChanged', (original) => function (this: any) {
+      original.call(this)
+      // As if an entry of a later term than any waiting had been applied: every forward counts as lost.
+      this.appliedForForwards(0, { term: Infinity, result: undefined }, undefined)
     })
   },
   {
@@ -80,9 +77,7 @@ export const SHELL_MUTANTS: ShellMutant[] = [
       original.call(this, leader)
       for (const [id, waiter] of (this.waiters as ForwardWaiters).forwards) {
         (this.waiters as ForwardWaiters).forwards.delete(id)
-        const err = new Error('mutant: the leader changed')
-        err.name = 'CommitTimeoutError'
-        waiter.reject(err)
+        waiter.reject(new CommitTimeoutError())
       }
     })
   },
