@@ -85,7 +85,7 @@ export async function runScenario (s: Scenario, seed: number, options: RunOption
     if (!workload.storesAgree(members)) {
       throw new Error(`the stores of ${members.join(', ')} differ after recovery`)
     }
-    const check = checkLinearizable(workload.history)
+    const check = checkLinearizable(workload.history.operations)
     if (!check.ok) {
       throw new Error(`history not linearizable:\n${formatCounterexample(check)}`)
     }
@@ -96,8 +96,8 @@ export async function runScenario (s: Scenario, seed: number, options: RunOption
     scenario: s.name,
     seed,
     noisy: options.noisy,
-    operations: workload.history.length,
-    unknown: workload.unknown,
+    operations: workload.history.operations.length,
+    unknown: workload.history.unknown,
     leaders: sim.safety.leaderTerms(),
     snapshots: sim.stats.persisted,
     installs: sim.stats.installs,

@@ -6,7 +6,7 @@
  * must not lead (see `runScenario`).
  */
 import { addVoter, caughtUp, changeMembership, committedConfig, membersOf, transferLeadership } from './membership.ts'
-import { ELECTION, autoSnapshots, crashAndRestart, expectLeader, others, until, wait } from './steps.ts'
+import { ELECTION, autoSnapshots, crashAndRestart, expectLeader, others, wait } from './steps.ts'
 import type { MembershipTask, TransferOutcome } from './membership.ts'
 import type { SimNode, Simulator } from './simulator.ts'
 import type { Scenario } from './steps.ts'
@@ -67,7 +67,7 @@ async function expectCommit (sim: Simulator, workload: KvWorkload, what: string,
   }
   const index = node.core.log.lastIndex()
   const term = node.core.term
-  if (!await until(sim, 2000, () => sim.safety.committed[index - 1]?.term === term)) {
+  if (!await sim.until(2000, () => sim.safety.committed[index - 1]?.term === term)) {
     throw new Error(`${what}: the write ${node.id} took at ${index} in term ${term} did not commit`)
   }
 }
@@ -200,7 +200,7 @@ export const MEMBERSHIP_SCENARIOS: Scenario[] = [
         const leader = sim.leader()
         return leader !== undefined && leader.core.canChangeConfig() && inStep(leader) ? leader : undefined
       }
-      if (!await until(sim, CHANGE, () => ready() !== undefined)) {
+      if (!await sim.until(CHANGE, () => ready() !== undefined)) {
         throw new Error(`no leader could change its configuration with ${a} in step`)
       }
       // (1) The leader promotes a; only a hears of it.
@@ -209,13 +209,13 @@ export const MEMBERSHIP_SCENARIOS: Scenario[] = [
       sim.partition([l1.id, a], [...rest, b])
       const first = l1.core.proposeConfigChange({ type: 'add-voter', id: a })
       sim.pump(l1)
-      if (!await until(sim, 1000, () => sim.node(a).core.log.term(first.index) === first.term)) {
+      if (!await sim.until(1000, () => sim.node(a).core.log.term(first.index) === first.term)) {
         throw new Error(`${a} never received its promotion`)
       }
       // (2) The rest elect a leader of a later term that never saw it; one of its voters is cut off at
       // once, holding nothing of the new term, and the new leader is asked to add b.
       const leads = (id: string): boolean => sim.node(id).core.role === 'leader' && sim.node(id).core.term > first.term
-      if (!await until(sim, ELECTION, () => rest.some(leads))) {
+      if (!await sim.until(ELECTION, () => rest.some(leads))) {
         throw new Error(`${rest.join(', ')} elected no leader`)
       }
       const l2 = rest.find(leads) as string
@@ -258,7 +258,7 @@ export const MEMBERSHIP_SCENARIOS: Scenario[] = [
         // The leader stops sending to it an election timeout after the removal committed.
         await wait(sim, 500)
         sim.heal()
-      } else if (!await until(sim, 2000, () => !node.core.config.voters.includes(removed))) {
+      } else if (!await sim.until(2000, () => !node.core.config.voters.includes(removed))) {
         throw new Error(`${removed} never learned it was removed`)
       }
       const members = others(sim, removed)
@@ -297,7 +297,7 @@ export const MEMBERSHIP_SCENARIOS: Scenario[] = [
         // Cut off from the start: added as a learner, it cannot catch up, so its promotion must wait.
         sim.isolate(learner)
         const task = addVoter(sim, learner, { within: 20_000 })
-        if (!await until(sim, CHANGE, () => committedConfig(sim)?.learners.includes(learner) === true)) {
+        if (!await sim.until(CHANGE, () => committedConfig(sim)?.learners.includes(learner) === true)) {
           throw new Error(`${learner} was not added as a learner while cut off`)
         }
         await expectCommit(sim, workload, `while ${learner} waits for its promotion`)

@@ -7,7 +7,7 @@
  * linearizable. The membership scenarios come last.
  */
 import { MEMBERSHIP_SCENARIOS } from './membership-scenarios.ts'
-import { ELECTION, autoSnapshots, crashAndRestart, expectLeader, others, until, wait } from './steps.ts'
+import { ELECTION, autoSnapshots, crashAndRestart, expectLeader, others, wait } from './steps.ts'
 import type { SnapshotStep, Simulator } from './simulator.ts'
 import type { Scenario } from './steps.ts'
 
@@ -23,7 +23,7 @@ function compactedPast (sim: Simulator, lagging: string): boolean {
 /** Cuts `lagging` off while the others commit and compact past its log, then heals. */
 async function leaveBehind (sim: Simulator, lagging: string): Promise<void> {
   sim.isolate(lagging)
-  if (!await until(sim, 10_000, () => compactedPast(sim, lagging))) {
+  if (!await sim.until(10_000, () => compactedPast(sim, lagging))) {
     throw new Error(`the others never compacted their logs past ${lagging}'s`)
   }
   await drainInFlight(sim)
@@ -38,7 +38,7 @@ async function drainInFlight (sim: Simulator): Promise<void> {
 /** Waits for `id` to install a snapshot from a leader (its `before`th or later), or fails. */
 async function expectInstall (sim: Simulator, id: string, within: number, why: string, before = sim.node(id).installs): Promise<void> {
   const node = sim.node(id)
-  if (!await until(sim, within, () => node.installs > before)) {
+  if (!await sim.until(within, () => node.installs > before)) {
     throw new Error(`no install happened on ${id} ${why}`)
   }
 }
@@ -46,7 +46,7 @@ async function expectInstall (sim: Simulator, id: string, within: number, why: s
 /** Waits for a snapshot transfer to `to` (one whose data is being staged, if `staging`), or fails. */
 async function expectTransfer (sim: Simulator, to: string, staging: boolean): Promise<{ from: string }> {
   const find = (): { from: string } | undefined => sim.transfersTo(to).find(t => t.staging || !staging)
-  if (!await until(sim, 5000, () => find() !== undefined)) {
+  if (!await sim.until(5000, () => find() !== undefined)) {
     throw new Error(`no snapshot transfer to ${to} started`)
   }
   return find() as { from: string }
@@ -69,7 +69,7 @@ async function crashReceiver (sim: Simulator, lagging: string): Promise<void> {
     sim.crash(lagging)
   } else {
     node.tearNext = step
-    if (!await until(sim, 10_000, () => !node.up)) {
+    if (!await sim.until(10_000, () => !node.up)) {
       throw new Error(`${lagging} never reached the ${step} step it was to crash in`)
     }
   }
@@ -142,9 +142,9 @@ export const SCENARIOS: Scenario[] = [
       const leader = await expectLeader(sim, ELECTION, 'leader')
       const follower = sim.rng.pick(others(sim, leader))
       sim.crash(follower)
-      const before = workload.completed
+      const before = workload.history.completed
       await wait(sim, 1000)
-      if (workload.completed <= before && sim.options.drop === 0) {
+      if (workload.history.completed <= before && sim.options.drop === 0) {
         throw new Error('no operation completed with one follower down')
       }
       await sim.restart(follower)
@@ -161,10 +161,10 @@ export const SCENARIOS: Scenario[] = [
       sim.partition([leader, friend], ...rest.map(id => [id]))
       // Let operations already replicated finish, then nothing more may complete.
       await wait(sim, 300)
-      const before = workload.completed
+      const before = workload.history.completed
       await wait(sim, 800)
-      if (workload.completed !== before) {
-        throw new Error(`${workload.completed - before} operations completed without a majority`)
+      if (workload.history.completed !== before) {
+        throw new Error(`${workload.history.completed - before} operations completed without a majority`)
       }
       sim.heal()
       await wait(sim, 300)
@@ -304,7 +304,7 @@ export const SCENARIOS: Scenario[] = [
       sim.partition([s1, s2], rest)
       const index = sim.node(s1).core.log.lastIndex() + 1
       workload.submit(sim.node(s1), workload.scriptedClient(0), { kind: 'write', key: 'k2', value: 'figure8-x' })
-      await until(sim, 300, () => (sim.node(s2).core.log.term(index) ?? 0) > 0)
+      await sim.until(300, () => (sim.node(s2).core.log.term(index) ?? 0) > 0)
       // (b) s1 is cut off; the other three elect one of them, which appends an entry of
       // its own term at the same index and is cut off before anyone receives it.
       sim.heal()
@@ -317,7 +317,7 @@ export const SCENARIOS: Scenario[] = [
       sim.isolate(l2)
       const l3 = await expectLeader(sim, ELECTION, 'leader with X', others(sim, l2))
       // (d) the moment it has applied X, it is cut off and l2 returns.
-      await until(sim, 1000, () => sim.node(l3).applied >= index)
+      await sim.until(1000, () => sim.node(l3).applied >= index)
       sim.crash(l3)
       sim.heal()
       sim.isolate(l3)
@@ -495,12 +495,12 @@ export const SCENARIOS: Scenario[] = [
     async run ({ sim }) {
       autoSnapshots(sim, 20 + sim.rng.int(21), 5)
       await wait(sim, 1000)
-      if (!await until(sim, 5000, () => sim.stats.compactions > 0)) {
+      if (!await sim.until(5000, () => sim.stats.compactions > 0)) {
         throw new Error('no snapshot was persisted and compacted behind')
       }
       // The disk's log must be compacted too: a node restarted from it starts after a snapshot.
       const node = sim.node(sim.rng.pick(sim.ids()))
-      if (!await until(sim, 3000, () => node.up && node.core.log.firstIndex() > 1 && !node.persisting)) {
+      if (!await sim.until(3000, () => node.up && node.core.log.firstIndex() > 1 && !node.persisting)) {
         throw new Error(`${node.id} never compacted its log`)
       }
       const compactedTo = node.core.log.firstIndex()
@@ -571,7 +571,7 @@ export const SCENARIOS: Scenario[] = [
       autoSnapshots(sim, 20 + sim.rng.int(21), sim.rng.int(8), 0.05)
       const stored = (id: string): number => sim.storedSnapshot(id)?.index ?? 0
       for (let round = 0; round < 3; round++) {
-        if (!await until(sim, 5000, () => sim.ids().every(id => stored(id) > 0 && !sim.node(id).persisting))) {
+        if (!await sim.until(5000, () => sim.ids().every(id => stored(id) > 0 && !sim.node(id).persisting))) {
           throw new Error('not every node persisted a snapshot and compacted behind it')
         }
         for (const id of sim.ids()) {
@@ -583,7 +583,7 @@ export const SCENARIOS: Scenario[] = [
         const torn = sim.node(sim.rng.pick(sim.ids()))
         const step = sim.rng.pick<SnapshotStep>(['persist', 'compact'])
         torn.tearNext = step
-        if (!await until(sim, 5000, () => !torn.up)) {
+        if (!await sim.until(5000, () => !torn.up)) {
           throw new Error(`${torn.id} never reached the ${step} step it was to crash in`)
         }
         for (const id of sim.ids()) {
@@ -612,14 +612,14 @@ export const SCENARIOS: Scenario[] = [
       const rest = others(sim, lagging)
       sim.isolate(lagging)
       await expectLeader(sim, ELECTION, 'leader', rest)
-      if (!await until(sim, 2000, () => rest.every(id => sim.node(id).applied > 1))) {
+      if (!await sim.until(2000, () => rest.every(id => sim.node(id).applied > 1))) {
         throw new Error('the leader\'s first entry was not applied everywhere')
       }
       sim.options.trailingEntries = 0
       for (const id of rest) {
         sim.snapshot(id)
       }
-      if (!await until(sim, 2000, () => compactedPast(sim, lagging))) {
+      if (!await sim.until(2000, () => compactedPast(sim, lagging))) {
         throw new Error('the initial snapshots were not taken and compacted behind')
       }
       if (sim.safety.committed.some(entry => entry.type === 'command')) {

@@ -5,6 +5,7 @@
  */
 import type { Simulator } from './simulator.ts'
 import type { KvWorkload } from './workload.ts'
+import type { World } from './world.ts'
 
 export interface ScenarioContext {
   sim: Simulator
@@ -26,9 +27,9 @@ export interface Scenario {
 /** Time for an election after a leader is lost (virtual ms), with room for a lossy network. */
 export const ELECTION = 3000
 
-/** Advances virtual time. */
-export async function wait (sim: Simulator, ms: number): Promise<void> {
-  await sim.run(sim.now + ms)
+/** Advances virtual time (in the core's simulator or the service's world). */
+export async function wait (world: World, ms: number): Promise<void> {
+  await world.run(world.now + ms)
 }
 
 /** Waits until some running node leads (a leader among the connected majority), or fails. */
@@ -42,11 +43,6 @@ export async function expectLeader (sim: Simulator, within: number, what: string
     throw new Error(`${what}: no leader within ${within} ms`)
   }
   return leader.id
-}
-
-/** Runs until `condition` holds or `within` ms pass; returns whether it held. */
-export async function until (sim: Simulator, within: number, condition: () => boolean): Promise<boolean> {
-  return sim.run(sim.now + within, condition)
 }
 
 export function others (sim: Simulator, id: string): string[] {

@@ -6,6 +6,7 @@
  * no output when the outcome is unknown (timeout, crash). An operation that
  * definitely did not happen (refused, or its entry replaced) is not recorded.
  */
+import { History } from './history.ts'
 import type { KvInput, KvOutput, Operation } from './linearizability.ts'
 import type { SimNode, Simulator } from './simulator.ts'
 import type { Entry, NodeId } from '../../src/core/index.ts'
@@ -36,7 +37,7 @@ export interface WorkloadOptions {
 }
 
 export class KvWorkload {
-  readonly history: Operation[] = []
+  readonly history = new History()
   /** Each node's store, rebuilt from its snapshot and log when it restarts */
   private readonly stores = new Map<NodeId, Map<string, string>>()
   private readonly pending = new Map<string, Pending>()
@@ -44,11 +45,8 @@ export class KvWorkload {
   private readId = 0
   private readonly sim: Simulator
   private readonly options: Required<WorkloadOptions>
-  private stamp = 0
   private running = false
   private sequence = 0
-  completed = 0
-  unknown = 0
 
   constructor (sim: Simulator, options: WorkloadOptions) {
     this.sim = sim
@@ -88,11 +86,6 @@ export class KvWorkload {
         }
       }
     }
-  }
-
-  /** Strictly increasing times for the checker, in the order things happen. */
-  private tick (): number {
-    return ++this.stamp
   }
 
   start (): void {
@@ -168,7 +161,7 @@ export class KvWorkload {
       return false
     }
     const readKey = `${node.id}:${node.incarnation}:${id}`
-    this.reads.set(readKey, { op: { client, input: { kind: 'read', key }, invoked: this.tick() }, node, key })
+    this.reads.set(readKey, { op: { client, input: { kind: 'read', key }, invoked: this.history.now() }, node, key })
     this.sim.pump(node)
     this.sim.schedule(this.options.timeout, () => { this.finishRead(readKey, undefined) })
     return true
@@ -204,7 +197,7 @@ export class KvWorkload {
     } catch {
       return false
     }
-    const op: Operation = { client, input, invoked: this.tick() }
+    const op: Operation = { client, input, invoked: this.history.now() }
     const key = `${node.id}:${node.incarnation}:${slot.index}`
     this.pending.set(key, { op, node, incarnation: node.incarnation, ...slot })
     this.sim.pump(node)
@@ -265,14 +258,7 @@ export class KvWorkload {
   }
 
   private record (op: Operation, output: KvOutput | undefined): void {
-    if (output === undefined) {
-      this.unknown++
-    } else {
-      op.output = output
-      op.returned = this.tick()
-      this.completed++
-    }
-    this.history.push(op)
+    this.history.record(op, output)
     this.next(op.client)
   }
 

@@ -94,7 +94,7 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
     if (dumps.some(d => d !== dumps[0])) {
       throw new Error(`the stores of ${members.map(m => m.name).join(', ')} differ after recovery: ${members.map(m => `${m.name}@${m.live.appliedIndex} ${m.kv?.dump() ?? ''}`).join('; ')}`)
     }
-    const check = checkLinearizable(workload.history)
+    const check = checkLinearizable(workload.history.operations)
     if (!check.ok) {
       throw new Error(`history not linearizable:\n${formatCounterexample(check)}`)
     }
@@ -106,9 +106,9 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
     scenario: s.name,
     seed,
     noisy: options.noisy,
-    operations: workload.history.length,
-    completed: workload.completed,
-    unknown: workload.unknown,
+    operations: workload.history.operations.length,
+    completed: workload.history.completed,
+    unknown: workload.history.unknown,
     calls: workload.calls,
     leaders: cluster.safety.leaderTerms(),
     virtualMs: cluster.world.now,

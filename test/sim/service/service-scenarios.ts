@@ -5,6 +5,7 @@
  * `runServiceScenario`): the world heals, a leader commits a final entry
  * every member applies, their stores agree and the history is linearizable.
  */
+import { wait } from '../steps.ts'
 import { startOutsider } from './outsider.ts'
 import type { ServiceCluster, SimMember } from './service-cluster.ts'
 import type { ServiceWorkload } from './service-workload.ts'
@@ -30,10 +31,6 @@ export interface ServiceScenario {
   /** Service options for this scenario */
   init?: Omit<RaftInit, 'stateMachine' | 'bootstrap'>
   run(ctx: ServiceScenarioContext): Promise<void>
-}
-
-async function wait (cluster: ServiceCluster, ms: number): Promise<void> {
-  await cluster.world.run(cluster.world.now + ms)
 }
 
 /** The leader now, or any running member when there is none. */
@@ -68,7 +65,7 @@ async function randomPartition (cluster: ServiceCluster, ms: number): Promise<vo
     default:
       network.links.bridge(rest.slice(0, rest.length >> 1), leader, rest.slice(rest.length >> 1))
   }
-  await wait(cluster, ms)
+  await wait(cluster.world, ms)
   network.links.heal()
 }
 
@@ -77,7 +74,7 @@ async function randomFaults (cluster: ServiceCluster, duration: number): Promise
   const { world, network } = cluster
   const end = world.now + duration
   while (world.now < end) {
-    await wait(cluster, world.between([50, 300]))
+    await wait(cluster.world, world.between([50, 300]))
     const victim = world.rng.pick(cluster.members)
     switch (world.rng.int(7)) {
       case 0:
@@ -119,7 +116,7 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     nodes: 3,
     clients: 4,
     async run ({ cluster }) {
-      await wait(cluster, 3000)
+      await wait(cluster.world, 3000)
     }
   },
   {
@@ -128,13 +125,13 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     clients: 4,
     async run ({ cluster }) {
       for (let i = 0; i < 4; i++) {
-        await wait(cluster, 700)
+        await wait(cluster.world, 700)
         const leader = cluster.leader()
         if (leader !== undefined) {
           cluster.crashFor(leader, cluster.world.between([100, 500]))
         }
       }
-      await wait(cluster, 500)
+      await wait(cluster.world, 500)
     }
   },
   {
@@ -143,7 +140,7 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     clients: 5,
     async run ({ cluster }) {
       for (let i = 0; i < 6; i++) {
-        await wait(cluster, cluster.world.between([100, 400]))
+        await wait(cluster.world, cluster.world.between([100, 400]))
         await randomPartition(cluster, cluster.world.between([200, 700]))
       }
     }
@@ -163,7 +160,7 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     async run ({ cluster }) {
       // Leaders change often, by hand-over and by crash, while followers forward commands, reads and changes.
       for (let i = 0; i < 8; i++) {
-        await wait(cluster, cluster.world.between([100, 400]))
+        await wait(cluster.world, cluster.world.between([100, 400]))
         const leader = leaderOrAny(cluster)
         if (leader === undefined) {
           continue
@@ -174,7 +171,7 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
           cluster.crashFor(leader, cluster.world.between([20, 300]))
         }
       }
-      await wait(cluster, 500)
+      await wait(cluster.world, 500)
     }
   },
   {
@@ -196,11 +193,11 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
           await world.until(3000, () => follower.started && rest.every(m => m.started && m.live.status().firstIndex > follower.live.status().lastIndex + 1))
           network.links.heal()
           if (world.rng.chance(0.3)) {
-            await wait(cluster, world.between([0, 100]))
+            await wait(cluster.world, world.between([0, 100]))
             cluster.crashFor(follower, world.between([50, 300]))
           }
         }
-        await wait(cluster, world.between([200, 600]))
+        await wait(cluster.world, world.between([200, 600]))
       }
     }
   },
@@ -235,13 +232,13 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     init: { snapshotThreshold: 1_000_000 },
     async run ({ cluster, workload }) {
       for (let i = 0; i < 6; i++) {
-        await wait(cluster, cluster.world.between([150, 400]))
+        await wait(cluster.world, cluster.world.between([150, 400]))
         const leader = cluster.leader()
         if (leader !== undefined) {
           cluster.crashFor(leader, cluster.world.between([50, 300]))
         }
       }
-      await wait(cluster, 300)
+      await wait(cluster.world, 300)
       // Only crashes: a member that stays up learns every forwarded command's fate from its log.
       if (workload.gaveUp > 0) {
         throw new Error(`${workload.gaveUp} commit(s) on members that stayed up gave up as "outcome unknown" before their caller's timeout`)

@@ -9,6 +9,7 @@
  * failure, a timeout, or a member that crashed under the call, as an
  * unknown outcome.
  */
+import { History } from '../history.ts'
 import { encodeInput } from './kv-machine.ts'
 import type { ServiceCluster, SimMember } from './service-cluster.ts'
 import type { KvInput, KvOutput, Operation } from '../linearizability.ts'
@@ -30,9 +31,7 @@ export interface ServiceWorkloadOptions {
 const NOT_COMMITTED = new Set(['NoLeaderError', 'NotCommittedError'])
 
 export class ServiceWorkload {
-  readonly history: Operation[] = []
-  completed = 0
-  unknown = 0
+  readonly history = new History()
   refused = 0
   /** Commits that gave up (outcome unknown) before their caller's timeout, on a member that kept running */
   gaveUp = 0
@@ -41,7 +40,6 @@ export class ServiceWorkload {
   private readonly cluster: ServiceCluster
   private readonly options: Required<ServiceWorkloadOptions>
   private running = false
-  private stamp = 0
   private sequence = 0
   /** Operations still waiting for their call to settle */
   private readonly inFlight = new Set<Operation>()
@@ -62,19 +60,13 @@ export class ServiceWorkload {
   stop (): void {
     this.running = false
     for (const op of this.inFlight) {
-      this.unknown++
-      this.history.push(op)
+      this.history.record(op, undefined)
     }
     this.inFlight.clear()
   }
 
   private count (kind: string): void {
     this.calls.set(kind, (this.calls.get(kind) ?? 0) + 1)
-  }
-
-  /** Strictly increasing times for the checker, in the order things happen. */
-  private tick (): number {
-    return ++this.stamp
   }
 
   private async loop (client: number): Promise<void> {
@@ -107,7 +99,7 @@ export class ServiceWorkload {
   }
 
   private begin (client: number, input: KvInput): Operation {
-    const op: Operation = { client, input, invoked: this.tick() }
+    const op: Operation = { client, input, invoked: this.history.now() }
     this.inFlight.add(op)
     return op
   }
@@ -121,14 +113,7 @@ export class ServiceWorkload {
       this.refused++
       return
     }
-    if (output === undefined) {
-      this.unknown++
-    } else {
-      op.output = output
-      op.returned = this.tick()
-      this.completed++
-    }
-    this.history.push(op)
+    this.history.record(op, output)
   }
 
   private async commit (client: number, member: SimMember): Promise<void> {
