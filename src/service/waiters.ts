@@ -66,10 +66,9 @@ interface ConditionWaiter {
 
 /**
  * Every call in flight that waits on this node, in one registry: for an
- * entry to be applied, for a forwarded command's
- * request id to be applied or proven lost, for a read index, for a
- * condition on the node's state (checked on every tick and batch), and for
- * the next leader. Each wait ends at its call's `Deadline`, which this
+ * entry to be applied, for a forwarded command's request id to be applied
+ * or proven lost, for a read index, for a condition on the node's state
+ * (checked on every tick and batch), and for the next leader. Each wait ends at its call's `Deadline`, which this
  * registry creates (`commitTimeout` from now, or the caller's signal),
  * expires on the tick and releases. The driver settles the waits as its
  * batches are applied; nothing here touches the core.
