@@ -68,7 +68,7 @@ export class Inbound {
   isMember (id: NodeId): boolean {
     const driver = this.driver
     const config = driver.config
-    return config.voters.includes(id) || config.learners.includes(id) || driver.progressOf(id) !== undefined ||
+    return driver.inConfig(id) || driver.progressOf(id) !== undefined ||
       driver.leader === id || this.vouched.has(id) || (config.voters.length === 0 && config.learners.length === 0)
   }
 

@@ -84,8 +84,7 @@ export class Membership {
   }
 
   private async addLearner (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
-    const config = this.driver.config
-    if (config.learners.includes(id) || config.voters.includes(id)) {
+    if (this.driver.inConfig(id)) {
       return this.current()
     }
     return this.commitChange({ type: 'add-learner', id }, deadline)
@@ -102,8 +101,7 @@ export class Membership {
   }
 
   private async remove (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
-    const config = this.driver.config
-    if (!config.voters.includes(id) && !config.learners.includes(id)) {
+    if (!this.driver.inConfig(id)) {
       return this.current()
     }
     return this.commitChange({ type: 'remove', id }, deadline)
