@@ -170,6 +170,8 @@ describe('service: snapshots and compaction', function () {
     nodes = await createCluster(1)
     const [node] = nodes
     await waitForStableLeader(nodes)
+    // Leadership is known a batch before the leader has applied the bootstrap configuration.
+    await waitFor(() => node.raft.appliedIndex >= 1, 'the leader to apply the bootstrap configuration')
     const taken = await node.raft.snapshot()
     expect(taken.index).to.be.at.least(1)
     await node.libp2p.stop()
