@@ -47,6 +47,8 @@ export class RaftNetwork {
   private readonly inbound = new Set<Stream>()
   private outsiderStreams = 0
   private running = false
+  /** Aborted by stop(), for the sends to non-members in flight */
+  private stopping = new AbortController()
 
   constructor (components: RaftNetworkComponents, init: RaftNetworkInit, onFrame: FrameHandler, isMember: MemberCheck) {
     this.components = components
@@ -60,11 +62,13 @@ export class RaftNetwork {
     await this.components.registrar.handle(this.init.protocol, (stream, connection) => {
       void this.receive(stream, connection)
     }, { maxInboundStreams: this.init.maxInboundStreams })
+    this.stopping = new AbortController()
     this.running = true
   }
 
   async stop (): Promise<void> {
     this.running = false
+    this.stopping.abort()
     await this.components.registrar.unhandle(this.init.protocol)
     for (const sender of this.senders.values()) {
       sender.close()
@@ -81,12 +85,32 @@ export class RaftNetwork {
     if (!this.running) {
       return
     }
+    if (!this.senders.has(to) && !this.isMember(to)) {
+      void this.sendOnce(to, Frame.encode(frame))
+      return
+    }
     let sender = this.senders.get(to)
     if (sender === undefined) {
       sender = new PeerSender(peerIdFromString(to), this.components.connectionManager, this.init, this.log)
       this.senders.set(to, sender)
     }
     sender.send(Frame.encode(frame))
+  }
+
+  /**
+   * A frame for a peer that is not a member (the answer to its join) goes
+   * on a stream of its own, closed after it, so nothing is kept for the
+   * peer afterwards.
+   */
+  private async sendOnce (to: string, bytes: Uint8Array): Promise<void> {
+    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.init.dialTimeout)])
+    try {
+      const stream = await this.components.connectionManager.openStream(peerIdFromString(to), this.init.protocol, { signal })
+      await lpStream(stream, { maxDataLength: this.init.maxMessageSize }).write(bytes, { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      this.log('cannot send to %s, which is not a member - %e', to, err)
+    }
   }
 
   /** A peer connected again: stop waiting out the pause after its last failure. */

@@ -26,20 +26,30 @@ describe('network: inbound streams', function () {
   this.timeout(30_000)
   let handler: StreamHandler
   let network: RaftNetwork
+  /** The receiving ends of the streams the network opened */
+  const opened: Stream[] = []
   let member: PeerId
   let outsider: PeerId
   const received: Array<{ from: string, frame: Frame }> = []
 
   beforeEach(async () => {
     received.length = 0
+    opened.length = 0
     member = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
     outsider = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
     const registrar = {
       handle: async (_protocol: string, h: StreamHandler) => { handler = h },
       unhandle: async () => {}
     }
+    const connectionManager = {
+      openStream: async () => {
+        const [outbound, inbound] = await streamPair()
+        opened.push(inbound)
+        return outbound
+      }
+    }
     network = new RaftNetwork(
-      { registrar: registrar as any, connectionManager: {} as any, logger: recordingLogger().components },
+      { registrar: registrar as any, connectionManager: connectionManager as any, logger: recordingLogger().components },
       { protocol: PROTOCOL, maxMessageSize: 6 * MiB, maxQueuedFrames: 16, maxInboundStreams: 4, dialTimeout: 1000, outsiderReadTimeout: 300 },
       (from, frame) => { received.push({ from: from.toString(), frame }) },
       (peer) => peer === member.toString()
@@ -107,6 +117,17 @@ describe('network: inbound streams', function () {
     const stream = await open(outsider)
     await resetSoon(stream)
     expect(received).to.be.empty()
+  })
+
+  it('sends to a non-member on a stream of its own, closed after the frame, and keeps nothing for it', async () => {
+    network.send(outsider.toString(), { proposeResult: { id: 1, index: 0, term: 0 } })
+    network.send(outsider.toString(), { proposeResult: { id: 2, index: 0, term: 0 } })
+    await waitFor(() => opened.length === 2, 'a stream per frame')
+    for (const [i, stream] of opened.entries()) {
+      const lp = lpStream(stream)
+      expect(Frame.decode(await lp.read()).proposeResult?.id).to.equal(i + 1)
+      await waitFor(() => stream.remoteWriteStatus !== 'writable', 'the sender to close the stream')
+    }
   })
 
   it(`reads at most ${MAX_OUTSIDER_STREAMS} non-members' streams at once; members' streams are not held up`, async () => {
