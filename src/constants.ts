@@ -22,6 +22,13 @@ export const MAX_INBOUND_STREAMS = 4
 export const MAX_QUEUED_FRAMES = 4096
 /** How long opening a stream to a member may take. */
 export const DIAL_TIMEOUT = 5000
+
+/** Largest frame read from a peer that is not a member: room for a join request, nothing more. */
+export const MAX_OUTSIDER_FRAME = 8 * 1024
+/** Streams from peers that are not members read at once, over all connections; more are reset at once. */
+export const MAX_OUTSIDER_STREAMS = 64
+/** How long a stream from a non-member may take to deliver its one frame, so idle ones do not hold those places. */
+export const OUTSIDER_READ_TIMEOUT = 5000
 /** Applied entries since the latest snapshot that trigger a new one. */
 export const SNAPSHOT_THRESHOLD = 8192
 /** Applied entries kept in the log behind a snapshot, so slightly slow followers catch up without one. */

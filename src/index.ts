@@ -171,8 +171,10 @@ export interface RaftInit {
   maxCommandSize?: number
 
   /**
-   * Largest frame accepted from a peer, in bytes; larger ones reset the stream.
-   * Must exceed `maxCommandSize` and `maxBytesPerAppend` by at least 64 KiB.
+   * Largest frame accepted from a member, in bytes; larger ones reset the
+   * stream. Must exceed `maxCommandSize` and `maxBytesPerAppend` by at least
+   * 64 KiB. Peers outside the group may send one frame of at most 8 KiB per
+   * stream (a join request).
    *
    * @default 4194304
    */

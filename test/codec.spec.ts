@@ -16,7 +16,7 @@ const entries: Entry[] = [
   { type: 'command', index: 2, term: 1, data: new Uint8Array(0) },
   { type: 'noop', index: 3, term: 2 },
   { type: 'config', index: 4, term: 2, config: { voters: ['a', 'b', 'c'], learners: ['d'] } },
-  { type: 'config', index: 5, term: 2, config: { voters: ['a'], learners: [] } },
+  { type: 'config', index: 5, term: 2, config: { voters: ['a', 'b'], learners: [], addresses: { a: ['/ip4/10.0.0.1/tcp/4001'], b: ['/ip4/10.0.0.2/tcp/4001', '/dns4/b.example/tcp/4001'] } } },
   { type: 'command', index: BIG, term: BIG - 1, data: new Uint8Array(1000).fill(7) },
   // forwarded by a member: the request's id travels with the entry
   { type: 'command', index: BIG + 1, term: BIG - 1, data: Uint8Array.of(9), request: MAX },

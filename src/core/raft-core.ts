@@ -5,7 +5,7 @@ import { Progress } from './progress.ts'
 import { quorumIndex, voteOutcome } from './quorum.ts'
 import { ReadIndexTracker } from './read-index.ts'
 import type { ConfirmedRead } from './read-index.ts'
-import type { AppendRequest, AppendResponse, ConfigChange, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, SnapshotRequest, VoteRequest, VoteResponse } from './types.ts'
+import type { AddressBook, AppendRequest, AppendResponse, ConfigChange, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, SnapshotRequest, VoteRequest, VoteResponse } from './types.ts'
 
 /** Tuning of the core, in ticks and counts. */
 export interface CoreOptions {
@@ -331,9 +331,10 @@ export class RaftCore {
    * removed; it takes effect at once. Throws `NotLeaderError` off the
    * leader, `MembershipChangeInProgressError` until `canChangeConfig()`,
    * and `InvalidParametersError` for a change that changes nothing or would
-   * leave no voter.
+   * leave no voter. The new configuration keeps the members' addresses,
+   * updated with `addresses`.
    */
-  proposeConfigChange (change: ConfigChange): { index: number, term: number } {
+  proposeConfigChange (change: ConfigChange, addresses: AddressBook = {}): { index: number, term: number } {
     if (this._role !== 'leader') {
       throw new NotLeaderError(this._leader)
     }
@@ -343,7 +344,7 @@ export class RaftCore {
     if (!this.canChangeConfig()) {
       throw new MembershipChangeInProgressError()
     }
-    const config = applyChange(this._config, change)
+    const config = withAddresses(applyChange(this._config, change), { ...this._config.addresses, ...addresses })
     const entry: Entry = { type: 'config', index: this.log.lastIndex() + 1, term: this._term, config }
     this.appendAsLeader(entry)
     return { index: entry.index, term: entry.term }
@@ -1130,6 +1131,17 @@ export function resolveCoreOptions (init: CoreOptions): Required<CoreOptions> {
     throw new InvalidParametersError(`heartbeatTicks (${options.heartbeatTicks}) must be below electionTicks (${options.electionTicks})`)
   }
   return options
+}
+
+/** `config` with the addresses of its members (only) out of `book`. */
+function withAddresses (config: Configuration, book: AddressBook): Configuration {
+  const addresses: AddressBook = {}
+  for (const id of [...config.voters, ...config.learners]) {
+    if (book[id] !== undefined) {
+      addresses[id] = book[id]
+    }
+  }
+  return Object.keys(addresses).length > 0 ? { ...config, addresses } : config
 }
 
 /** The configuration after one change; refuses a change that changes nothing or leaves no voter. */

@@ -10,10 +10,19 @@ export type NodeId = string
 /** The core's roles; `pre-candidate` is a follower running a pre-vote (thesis §9.6). */
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader'
 
+/** Multiaddrs (string form, without `/p2p/<id>`) by member. */
+export type AddressBook = Record<NodeId, string[]>
+
 /** Who votes and who only receives the log. */
 export interface Configuration {
   voters: NodeId[]
   learners: NodeId[]
+  /**
+   * Where members listened, as the leader knew when it made this
+   * configuration: replicated with it, so every member can reach every other
+   * one, however it joined. The core carries it and never reads it.
+   */
+  addresses?: AddressBook
 }
 
 interface EntryBase {

@@ -6,6 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 export interface Configuration {
   voters: string[]
   learners: string[]
+  addresses: MemberListenAddresses[]
 }
 
 export namespace Configuration {
@@ -32,13 +33,21 @@ export namespace Configuration {
           }
         }
 
+        if (obj.addresses != null && obj.addresses.length > 0) {
+          for (const value of obj.addresses) {
+            w.uint32(26)
+            MemberListenAddresses.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           voters: [],
-          learners: []
+          learners: [],
+          addresses: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -63,6 +72,16 @@ export namespace Configuration {
               obj.learners.push(reader.string())
               break
             }
+            case 3: {
+              if (opts.limits?.addresses != null && obj.addresses.length === opts.limits.addresses) {
+                throw new MaxLengthError('Decode error - repeated field "addresses" had too many elements')
+              }
+
+              obj.addresses.push(MemberListenAddresses.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.addresses$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -74,7 +93,8 @@ export namespace Configuration {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           voters: 0,
-          learners: 0
+          learners: 0,
+          addresses: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -113,6 +133,24 @@ export namespace Configuration {
 
               break
             }
+            case 3: {
+              if (opts.limits?.addresses != null && obj.addresses === opts.limits.addresses) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addresses" had too many elements')
+              }
+
+              for (const evt of MemberListenAddresses.codec().stream(reader, reader.uint32(), `${prefix}.addresses[]`, {
+                limits: opts.limits?.addresses$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.addresses
+                }
+              }
+
+              obj.addresses++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -137,6 +175,18 @@ export namespace Configuration {
     value: string
   }
 
+  export interface ConfigurationAddressesIdFieldEvent {
+    field: '$.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface ConfigurationAddressesMultiaddrsFieldEvent {
+    field: '$.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<Configuration>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Configuration.codec())
   }
@@ -145,8 +195,139 @@ export namespace Configuration {
     return decodeMessage(buf, Configuration.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Configuration>): Generator<ConfigurationVotersFieldEvent | ConfigurationLearnersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Configuration>): Generator<ConfigurationVotersFieldEvent | ConfigurationLearnersFieldEvent | ConfigurationAddressesIdFieldEvent | ConfigurationAddressesMultiaddrsFieldEvent> {
     return streamMessage(buf, Configuration.codec(), opts)
+  }
+}
+
+export interface MemberListenAddresses {
+  id: string
+  multiaddrs: string[]
+}
+
+export namespace MemberListenAddresses {
+  let _codec: Codec<MemberListenAddresses>
+
+  export const codec = (): Codec<MemberListenAddresses> => {
+    if (_codec == null) {
+      _codec = message<MemberListenAddresses>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(10)
+          w.string(obj.id)
+        }
+
+        if (obj.multiaddrs != null && obj.multiaddrs.length > 0) {
+          for (const value of obj.multiaddrs) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: '',
+          multiaddrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.string()
+              break
+            }
+            case 2: {
+              if (opts.limits?.multiaddrs != null && obj.multiaddrs.length === opts.limits.multiaddrs) {
+                throw new MaxLengthError('Decode error - repeated field "multiaddrs" had too many elements')
+              }
+
+              obj.multiaddrs.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          multiaddrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.multiaddrs != null && obj.multiaddrs === opts.limits.multiaddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "multiaddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.multiaddrs[]`,
+                index: obj.multiaddrs,
+                value: reader.string()
+              }
+
+              obj.multiaddrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MemberListenAddressesIdFieldEvent {
+    field: '$.id'
+    value: string
+  }
+
+  export interface MemberListenAddressesMultiaddrsFieldEvent {
+    field: '$.multiaddrs[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<MemberListenAddresses>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MemberListenAddresses.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberListenAddresses>): MemberListenAddresses {
+    return decodeMessage(buf, MemberListenAddresses.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberListenAddresses>): Generator<MemberListenAddressesIdFieldEvent | MemberListenAddressesMultiaddrsFieldEvent> {
+    return streamMessage(buf, MemberListenAddresses.codec(), opts)
   }
 }
 
@@ -361,6 +542,18 @@ export namespace Entry {
     value: string
   }
 
+  export interface EntryConfigAddressesIdFieldEvent {
+    field: '$.config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface EntryConfigAddressesMultiaddrsFieldEvent {
+    field: '$.config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface EntryRequestFieldEvent {
     field: '$.request'
     value: number
@@ -374,7 +567,7 @@ export namespace Entry {
     return decodeMessage(buf, Entry.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Generator<EntryIndexFieldEvent | EntryTermFieldEvent | EntryTypeFieldEvent | EntryDataFieldEvent | EntryConfigVotersFieldEvent | EntryConfigLearnersFieldEvent | EntryRequestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Generator<EntryIndexFieldEvent | EntryTermFieldEvent | EntryTypeFieldEvent | EntryDataFieldEvent | EntryConfigVotersFieldEvent | EntryConfigLearnersFieldEvent | EntryConfigAddressesIdFieldEvent | EntryConfigAddressesMultiaddrsFieldEvent | EntryRequestFieldEvent> {
     return streamMessage(buf, Entry.codec(), opts)
   }
 }
@@ -509,6 +702,18 @@ export namespace SnapshotMeta {
     value: string
   }
 
+  export interface SnapshotMetaConfigAddressesIdFieldEvent {
+    field: '$.config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface SnapshotMetaConfigAddressesMultiaddrsFieldEvent {
+    field: '$.config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<SnapshotMeta>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SnapshotMeta.codec())
   }
@@ -517,7 +722,7 @@ export namespace SnapshotMeta {
     return decodeMessage(buf, SnapshotMeta.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): Generator<SnapshotMetaIndexFieldEvent | SnapshotMetaTermFieldEvent | SnapshotMetaConfigVotersFieldEvent | SnapshotMetaConfigLearnersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): Generator<SnapshotMetaIndexFieldEvent | SnapshotMetaTermFieldEvent | SnapshotMetaConfigVotersFieldEvent | SnapshotMetaConfigLearnersFieldEvent | SnapshotMetaConfigAddressesIdFieldEvent | SnapshotMetaConfigAddressesMultiaddrsFieldEvent> {
     return streamMessage(buf, SnapshotMeta.codec(), opts)
   }
 }
@@ -688,6 +893,18 @@ export namespace SnapshotRecord {
     value: string
   }
 
+  export interface SnapshotRecordMetaConfigAddressesIdFieldEvent {
+    field: '$.meta.config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface SnapshotRecordMetaConfigAddressesMultiaddrsFieldEvent {
+    field: '$.meta.config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface SnapshotRecordIdFieldEvent {
     field: '$.id'
     value: string
@@ -716,7 +933,7 @@ export namespace SnapshotRecord {
     return decodeMessage(buf, SnapshotRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotRecord>): Generator<SnapshotRecordMetaIndexFieldEvent | SnapshotRecordMetaTermFieldEvent | SnapshotRecordMetaConfigVotersFieldEvent | SnapshotRecordMetaConfigLearnersFieldEvent | SnapshotRecordIdFieldEvent | SnapshotRecordSizeFieldEvent | SnapshotRecordChunksFieldEvent | SnapshotRecordChecksumFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotRecord>): Generator<SnapshotRecordMetaIndexFieldEvent | SnapshotRecordMetaTermFieldEvent | SnapshotRecordMetaConfigVotersFieldEvent | SnapshotRecordMetaConfigLearnersFieldEvent | SnapshotRecordMetaConfigAddressesIdFieldEvent | SnapshotRecordMetaConfigAddressesMultiaddrsFieldEvent | SnapshotRecordIdFieldEvent | SnapshotRecordSizeFieldEvent | SnapshotRecordChunksFieldEvent | SnapshotRecordChecksumFieldEvent> {
     return streamMessage(buf, SnapshotRecord.codec(), opts)
   }
 }
@@ -1409,6 +1626,18 @@ export namespace RaftMessage {
     value: string
   }
 
+  export interface RaftMessageEntriesConfigAddressesIdFieldEvent {
+    field: '$.entries[].config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface RaftMessageEntriesConfigAddressesMultiaddrsFieldEvent {
+    field: '$.entries[].config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface RaftMessageEntriesRequestFieldEvent {
     field: '$.entries[].request'
     value: number
@@ -1467,6 +1696,18 @@ export namespace RaftMessage {
     value: string
   }
 
+  export interface RaftMessageSnapshotConfigAddressesIdFieldEvent {
+    field: '$.snapshot.config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface RaftMessageSnapshotConfigAddressesMultiaddrsFieldEvent {
+    field: '$.snapshot.config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface RaftMessageTransferFieldEvent {
     field: '$.transfer'
     value: boolean
@@ -1485,7 +1726,7 @@ export namespace RaftMessage {
     return decodeMessage(buf, RaftMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageEntriesRequestFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent | RaftMessageTransferFieldEvent | RaftMessageLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageEntriesConfigAddressesIdFieldEvent | RaftMessageEntriesConfigAddressesMultiaddrsFieldEvent | RaftMessageEntriesRequestFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent | RaftMessageSnapshotConfigAddressesIdFieldEvent | RaftMessageSnapshotConfigAddressesMultiaddrsFieldEvent | RaftMessageTransferFieldEvent | RaftMessageLeaderFieldEvent> {
     return streamMessage(buf, RaftMessage.codec(), opts)
   }
 }
@@ -2263,6 +2504,18 @@ export namespace Frame {
     value: string
   }
 
+  export interface FrameMessageEntriesConfigAddressesIdFieldEvent {
+    field: '$.message.entries[].config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface FrameMessageEntriesConfigAddressesMultiaddrsFieldEvent {
+    field: '$.message.entries[].config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface FrameMessageEntriesRequestFieldEvent {
     field: '$.message.entries[].request'
     value: number
@@ -2317,6 +2570,18 @@ export namespace Frame {
 
   export interface FrameMessageSnapshotConfigLearnersFieldEvent {
     field: '$.message.snapshot.config.learners[]'
+    index: number
+    value: string
+  }
+
+  export interface FrameMessageSnapshotConfigAddressesIdFieldEvent {
+    field: '$.message.snapshot.config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface FrameMessageSnapshotConfigAddressesMultiaddrsFieldEvent {
+    field: '$.message.snapshot.config.addresses[].multiaddrs[]'
     index: number
     value: string
   }
@@ -2410,7 +2675,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeAgainFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesConfigAddressesIdFieldEvent | FrameMessageEntriesConfigAddressesMultiaddrsFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageSnapshotConfigAddressesIdFieldEvent | FrameMessageSnapshotConfigAddressesMultiaddrsFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeAgainFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
@@ -2735,6 +3000,18 @@ export namespace SnapshotOffer {
     value: string
   }
 
+  export interface SnapshotOfferMessageEntriesConfigAddressesIdFieldEvent {
+    field: '$.message.entries[].config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface SnapshotOfferMessageEntriesConfigAddressesMultiaddrsFieldEvent {
+    field: '$.message.entries[].config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface SnapshotOfferMessageEntriesRequestFieldEvent {
     field: '$.message.entries[].request'
     value: number
@@ -2793,6 +3070,18 @@ export namespace SnapshotOffer {
     value: string
   }
 
+  export interface SnapshotOfferMessageSnapshotConfigAddressesIdFieldEvent {
+    field: '$.message.snapshot.config.addresses[].id'
+    value: string
+    index: number
+  }
+
+  export interface SnapshotOfferMessageSnapshotConfigAddressesMultiaddrsFieldEvent {
+    field: '$.message.snapshot.config.addresses[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export interface SnapshotOfferMessageTransferFieldEvent {
     field: '$.message.transfer'
     value: boolean
@@ -2826,7 +3115,7 @@ export namespace SnapshotOffer {
     return decodeMessage(buf, SnapshotOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageEntriesRequestFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferMessageTransferFieldEvent | SnapshotOfferMessageLeaderFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageEntriesConfigAddressesIdFieldEvent | SnapshotOfferMessageEntriesConfigAddressesMultiaddrsFieldEvent | SnapshotOfferMessageEntriesRequestFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferMessageSnapshotConfigAddressesIdFieldEvent | SnapshotOfferMessageSnapshotConfigAddressesMultiaddrsFieldEvent | SnapshotOfferMessageTransferFieldEvent | SnapshotOfferMessageLeaderFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
     return streamMessage(buf, SnapshotOffer.codec(), opts)
   }
 }

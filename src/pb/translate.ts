@@ -6,8 +6,8 @@ import { InvalidMessageError } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Entry as PbEntry, HardState as PbHardState, MembershipRequest as PbMembershipRequest, RaftMessage as PbMessage } from './raft.ts'
-import type { SnapshotMeta as PbSnapshotMeta } from './raft.ts'
-import type { Entry, HardState, Message, SnapshotMeta } from '../core/index.ts'
+import type { Configuration as PbConfiguration, SnapshotMeta as PbSnapshotMeta } from './raft.ts'
+import type { Configuration, Entry, HardState, Message, SnapshotMeta } from '../core/index.ts'
 import type { MembershipRequest } from '../service/membership.ts'
 
 const ENTRY_TYPES = {
@@ -38,7 +38,7 @@ export function entryToPb (entry: Entry): PbEntry {
     type: ENTRY_TYPES[entry.type],
     // protons types bytes as ArrayBuffer-backed; encoding reads any Uint8Array
     data: (entry.type === 'command' ? entry.data : EMPTY) as Uint8Array<ArrayBuffer>,
-    config: entry.type === 'config' ? entry.config : undefined,
+    config: entry.type === 'config' ? configToPb(entry.config) : undefined,
     request: entry.type === 'command' ? entry.request : undefined
   }
 }
@@ -51,7 +51,7 @@ export function entryFromPb (pb: PbEntry): Entry {
     case PbEntry.Type.NOOP:
       return { type: 'noop', index, term }
     case PbEntry.Type.CONFIG:
-      return { type: 'config', index, term, config: { voters: pb.config?.voters ?? [], learners: pb.config?.learners ?? [] } }
+      return { type: 'config', index, term, config: configFromPb(pb.config) }
     default:
       throw new InvalidMessageError(`unknown entry type ${String(pb.type)} at index ${index}`)
   }
@@ -75,14 +75,30 @@ export function decodeHardState (bytes: Uint8Array): HardState {
 }
 
 export function snapshotMetaToPb (meta: SnapshotMeta): PbSnapshotMeta {
-  return { index: meta.index, term: meta.term, config: meta.config }
+  return { index: meta.index, term: meta.term, config: configToPb(meta.config) }
 }
 
 export function snapshotMetaFromPb (pb: PbSnapshotMeta | undefined): SnapshotMeta {
   if (pb === undefined) {
     throw new InvalidMessageError('snapshot metadata is missing')
   }
-  return { index: pb.index, term: pb.term, config: { voters: pb.config?.voters ?? [], learners: pb.config?.learners ?? [] } }
+  return { index: pb.index, term: pb.term, config: configFromPb(pb.config) }
+}
+
+function configToPb (config: Configuration): PbConfiguration {
+  return {
+    voters: config.voters,
+    learners: config.learners,
+    addresses: Object.entries(config.addresses ?? {}).map(([id, multiaddrs]) => ({ id, multiaddrs }))
+  }
+}
+
+function configFromPb (pb: PbConfiguration | undefined): Configuration {
+  const config: Configuration = { voters: pb?.voters ?? [], learners: pb?.learners ?? [] }
+  if (pb !== undefined && pb.addresses.length > 0) {
+    config.addresses = Object.fromEntries(pb.addresses.map(member => [member.id, member.multiaddrs]))
+  }
+  return config
 }
 
 /** Decodes protobuf bytes, reporting any failure as an `InvalidMessageError`. */

@@ -5,7 +5,7 @@ import { Waiters } from './waiters.ts'
 import type { FrameTransport, ServiceSeams } from './seams.ts'
 import type { Snapshots } from './snapshots.ts'
 import type { AppliedLog, ApplyOutcome } from './waiters.ts'
-import type { ConfigChange, Configuration, CoreState, Entry, HardState, Message, NodeId, Notification, RaftCore, SnapshotMeta } from '../core/index.ts'
+import type { AddressBook, ConfigChange, Configuration, CoreState, Entry, HardState, Message, NodeId, Notification, RaftCore, SnapshotMeta } from '../core/index.ts'
 import type { RaftEvents } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { RaftStorage } from '../storage/raft-storage.ts'
@@ -216,8 +216,8 @@ export class Driver implements AppliedLog {
     return slot
   }
 
-  proposeConfigChange (change: ConfigChange): { index: number, term: number } {
-    const slot = this.live().proposeConfigChange(change)
+  proposeConfigChange (change: ConfigChange, addresses?: AddressBook): { index: number, term: number } {
+    const slot = this.live().proposeConfigChange(change, addresses)
     this.schedule()
     return slot
   }

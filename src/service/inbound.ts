@@ -3,10 +3,11 @@ import { NotVoterError } from '../errors.ts'
 import { MembershipRequest as PbMembershipRequest } from '../pb/raft.ts'
 import { membershipFromPb, messageFromPb } from '../pb/translate.ts'
 import { AppendedRequests } from './appended-requests.ts'
+import { JoinLimiter } from './join-limiter.ts'
 import type { Driver } from './driver.ts'
 import type { Forwarder } from './forwarder.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
-import type { FrameTransport } from './seams.ts'
+import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
 import type { Message, NodeId } from '../core/index.ts'
 import type { RaftOptions } from '../options.ts'
@@ -22,7 +23,8 @@ export interface InboundInit {
   /** Runs forwarded membership changes while this node leads */
   membership: Membership
   network: FrameTransport
-  options: Pick<RaftOptions, 'group' | 'maxCommandSize'>
+  clock: Clock
+  options: Pick<RaftOptions, 'group' | 'maxCommandSize' | 'electionTimeout'>
   self: NodeId
   log: Logger
 }
@@ -48,6 +50,8 @@ export class Inbound {
   private readonly vouched = new Set<NodeId>()
   /** The forwarded commands this node appended as leader: each is appended once */
   private readonly appended = new AppendedRequests(RECENT_FORWARDS)
+  /** What non-members' joins may cost */
+  private readonly joins: JoinLimiter
 
   constructor (init: InboundInit) {
     this.driver = init.driver
@@ -56,6 +60,7 @@ export class Inbound {
     this.membership = init.membership
     this.network = init.network
     this.options = init.options
+    this.joins = new JoinLimiter(init.clock, init.options.electionTimeout / 2)
     this.self = init.self
     this.log = init.log
   }
@@ -86,8 +91,11 @@ export class Inbound {
       // An outsider may only ask to join, in a frame that carries nothing else.
       const bareJoin = frame.membership?.change === PbMembershipRequest.Change.JOIN && frame.membership.peer === sender &&
         frame.message === undefined && frame.propose === undefined && frame.proposeResult === undefined
-      if (bareJoin) {
-        this.onMembershipRequest(sender, frame.membership as PbMembershipRequest)
+      const answered = bareJoin ? this.joins.admit(sender) : undefined
+      if (answered !== undefined) {
+        void this.onMembershipRequest(sender, frame.membership as PbMembershipRequest).finally(answered)
+      } else if (bareJoin) {
+        this.log('dropping a join from %p: it asked too recently, or too many joins are pending', from)
       } else {
         this.log('dropping a frame from %p, which is not a member of group %s', from, this.options.group)
       }
@@ -98,7 +106,7 @@ export class Inbound {
     } else if (frame.propose !== undefined) {
       this.onProposeRequest(sender, frame.propose)
     } else if (frame.membership !== undefined) {
-      this.onMembershipRequest(sender, frame.membership)
+      void this.onMembershipRequest(sender, frame.membership)
     } else if (frame.proposeResult !== undefined) {
       this.forwarder.answered(sender, frame.proposeResult)
     }
@@ -179,7 +187,7 @@ export class Inbound {
    * join): the leader carries it out and answers once it is committed; a
    * follower relays a join to its leader and the answer back.
    */
-  private onMembershipRequest (sender: NodeId, pb: PbMembershipRequest): void {
+  private async onMembershipRequest (sender: NodeId, pb: PbMembershipRequest): Promise<void> {
     const driver = this.driver
     const reply = (answer: Omit<ProposeResponse, 'id'>): void => {
       this.network.send(sender, { proposeResult: { id: pb.id, ...answer } })
@@ -197,7 +205,7 @@ export class Inbound {
       fail(new NotVoterError())
       return
     }
-    this.waiters.within({}, async (deadline): Promise<Omit<ProposeResponse, 'id'>> => {
+    await this.waiters.within({}, async (deadline): Promise<Omit<ProposeResponse, 'id'>> => {
       if (driver.role === 'leader') {
         return { ...await this.membership.run(request, deadline), leader: driver.leader }
       }

@@ -3,28 +3,63 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Key } from 'interface-datastore'
 import { KEEP_ALIVE_TAG } from '../constants.ts'
 import { PeerAddresses } from '../pb/raft.ts'
-import type { Logger, PeerStore } from '@libp2p/interface'
+import type { AddressBook, NodeId } from '../core/index.ts'
+import type { Logger, PeerId, PeerStore } from '@libp2p/interface'
+import type { AddressManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
+
+/** At most this many addresses per member go into a configuration, to keep its entries small. */
+const MAX_ADDRESSES_PER_MEMBER = 8
+
+export interface MemberAddressesInit {
+  datastore: Datastore
+  peerStore: PeerStore
+  /** Where this node listens; absent in the simulator */
+  addressManager?: AddressManager
+  self: PeerId
+  /** Raft's datastore namespace */
+  root: Key
+  log: Logger
+}
 
 /**
  * Keeps members reachable. Raft stores each member's addresses in its own
  * namespace (`<root>/peers/<id>`), because the peer store forgets addresses
  * after an hour, and merges them back on start so a restarted node can
  * re-dial. Members carry a keep-alive tag, so libp2p keeps their
- * connections open and redials them.
+ * connections open and redials them. A leader writes the addresses it knows
+ * into every configuration it makes (`book`), and every member puts a
+ * configuration's addresses in its peer store (`keep`), so members learn
+ * where the others are however they joined.
  */
 export class MemberAddresses {
   private readonly datastore: Datastore
   private readonly peerStore: PeerStore
+  private readonly addressManager: AddressManager | undefined
+  private readonly self: PeerId
   private readonly prefix: string
   private readonly log: Logger
 
-  constructor (datastore: Datastore, peerStore: PeerStore, root: Key, log: Logger) {
-    this.datastore = datastore
-    this.peerStore = peerStore
-    this.prefix = root.child(new Key('peers')).toString() + '/'
-    this.log = log
+  constructor (init: MemberAddressesInit) {
+    this.datastore = init.datastore
+    this.peerStore = init.peerStore
+    this.addressManager = init.addressManager
+    this.self = init.self
+    this.prefix = init.root.child(new Key('peers')).toString() + '/'
+    this.log = init.log
+  }
+
+  /** The addresses this node knows for `members` (its own included), for a new configuration. */
+  async book (members: NodeId[]): Promise<AddressBook> {
+    const book: AddressBook = {}
+    for (const id of new Set(members)) {
+      const addrs = id === this.self.toString() ? this.own() : await this.known(id)
+      if (addrs.length > 0) {
+        book[id] = addrs.slice(0, MAX_ADDRESSES_PER_MEMBER).map(a => a.toString())
+      }
+    }
+    return book
   }
 
   /** Stores addresses a member can be reached at (replacing earlier ones). */
@@ -36,13 +71,13 @@ export class MemberAddresses {
     await this.datastore.put(new Key(this.prefix + id), record)
   }
 
-  /** Puts the stored addresses of `members` in the peer store and tags them keep-alive. */
-  async restore (members: string[]): Promise<void> {
+  /** Puts the stored addresses of `members`, and those `book` gives, in the peer store and tags them keep-alive. */
+  async restore (members: string[], book: AddressBook = {}): Promise<void> {
     for (const id of members) {
-      let multiaddrs: Multiaddr[] = []
+      let multiaddrs = parseAll(book[id])
       try {
         const record = PeerAddresses.decode(await this.datastore.get(new Key(this.prefix + id)))
-        multiaddrs = record.multiaddrs.map(bytes => multiaddr(bytes))
+        multiaddrs = [...multiaddrs, ...record.multiaddrs.map(bytes => multiaddr(bytes))]
       } catch (err: any) {
         if (err.name !== 'NotFoundError') {
           this.log.error('cannot read the stored addresses of %s - %e', id, err)
@@ -60,9 +95,46 @@ export class MemberAddresses {
     })
   }
 
+  /** Tags a member keep-alive and adds the addresses a configuration gives for it. */
+  async keepListed (id: string, book: AddressBook = {}): Promise<void> {
+    await this.keep(id, parseAll(book[id]))
+  }
+
   /** A member left: drop its keep-alive tag and the addresses Raft kept for it. */
   async forget (id: string): Promise<void> {
     await this.datastore.delete(new Key(this.prefix + id))
     await this.peerStore.merge(peerIdFromString(id), { tags: { [KEEP_ALIVE_TAG]: undefined } })
   }
+
+  /** Where this node listens, without its own `/p2p/<id>`. */
+  private own (): Multiaddr[] {
+    return (this.addressManager?.getAddresses() ?? []).map(a => a.getComponents().at(-1)?.name === 'p2p' ? a.decapsulateCode(CODE_P2P) : a)
+  }
+
+  /** What the peer store has for a member. */
+  private async known (id: NodeId): Promise<Multiaddr[]> {
+    try {
+      const peer = await this.peerStore.get(peerIdFromString(id))
+      return peer.addresses.map(a => a.multiaddr)
+    } catch (err: any) {
+      if (err.name !== 'NotFoundError') {
+        this.log.error('cannot read the addresses of %s - %e', id, err)
+      }
+      return []
+    }
+  }
+}
+
+/** The multiaddr protocol code of `/p2p/<id>`. */
+const CODE_P2P = 421
+
+/** Multiaddrs from their string form; ones that do not parse (from a newer member, say) are skipped. */
+function parseAll (addrs: string[] = []): Multiaddr[] {
+  return addrs.flatMap(text => {
+    try {
+      return [multiaddr(text)]
+    } catch {
+      return []
+    }
+  })
 }

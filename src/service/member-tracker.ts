@@ -56,7 +56,7 @@ export class MemberTracker {
 
   /** At start: puts the stored addresses of the configuration's members back in the peer store, tagged. */
   async restore (): Promise<void> {
-    await this.addresses.restore(this.driver.otherMembers())
+    await this.addresses.restore(this.driver.otherMembers(), this.driver.config.addresses)
     this.known = new Set(this.driver.otherMembers())
   }
 
@@ -73,11 +73,11 @@ export class MemberTracker {
     this.events.removeEventListener('peer:connect', this.onConnect)
   }
 
-  /** Keeps the members tagged and their addresses stored; forgets those that left. */
+  /** Keeps the members tagged and reachable at the addresses the configuration lists; forgets those that left. */
   follow (config: Configuration): void {
     const members = new Set([...config.voters, ...config.learners].filter(id => id !== this.self))
     for (const id of members) {
-      this.addresses.keep(id).catch((err: unknown) => { this.log.error('cannot tag member %s - %e', id, err) })
+      this.addresses.keepListed(id, config.addresses).catch((err: unknown) => { this.log.error('cannot tag member %s - %e', id, err) })
     }
     for (const id of this.known) {
       if (!members.has(id)) {

@@ -25,6 +25,7 @@ export interface MembershipInit {
   addresses: MemberAddresses
   peerIds: PeerIds
   options: Pick<RaftOptions, 'authorizeJoin' | 'maxEntriesPerAppend'>
+  self: NodeId
   log: Logger
 }
 
@@ -41,6 +42,7 @@ export class Membership {
   private readonly addresses: MemberAddresses
   private readonly peerIds: PeerIds
   private readonly options: MembershipInit['options']
+  private readonly self: NodeId
   private readonly log: Logger
   /** A multi-step change (say, catch up then promote) holds this until it ends */
   private busy = false
@@ -51,6 +53,7 @@ export class Membership {
     this.addresses = init.addresses
     this.peerIds = init.peerIds
     this.options = init.options
+    this.self = init.self
     this.log = init.log
   }
 
@@ -136,14 +139,19 @@ export class Membership {
     return { index: this.driver.commitIndex, term: this.driver.term }
   }
 
-  /** Appends one change once the core allows it, and waits until it is committed and applied here. */
+  /**
+   * Appends one change once the core allows it, and waits until it is
+   * committed and applied here. The new configuration lists where this node
+   * knows its members to be, so they can all reach each other.
+   */
   private async commitChange (change: ConfigChange, deadline: Deadline): Promise<MembershipResult> {
     // A new leader first commits an entry of its term, and a change an earlier call left must commit first.
     await this.waiters.until(() => this.driver.role !== 'leader' || this.driver.canChangeConfig(), deadline, () => new MembershipChangeInProgressError('The previous change, or an entry of the leader\'s term, was not committed before the deadline'))
+    const addresses = await this.addresses.book([this.self, ...this.driver.otherMembers(), change.id])
     if (this.driver.role !== 'leader') {
       throw new NotLeaderError(this.driver.leader)
     }
-    const slot = this.driver.proposeConfigChange(change)
+    const slot = this.driver.proposeConfigChange(change, addresses)
     this.log('membership change %s %s appended at %d', change.type, change.id, slot.index)
     await this.waiters.waitApplied(slot.index, slot.term, deadline)
     return slot

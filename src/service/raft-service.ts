@@ -57,6 +57,8 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   /** This run's snapshot work */
   private snapshots: Snapshots | undefined
   private reportedRole: RaftRole = 'follower'
+  /** Started with `join` and nothing stored: asks to be let in once libp2p listens */
+  private mustJoin = false
   private joining: Promise<void> | undefined
 
   /** `seams` replace what the service takes from outside the process; only the simulator passes them. */
@@ -75,7 +77,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     }
     const root = new Key(`${this.options.datastorePrefix}/${this.options.group}`)
     this.storage = new RaftStorage(components.datastore, root)
-    const addresses = new MemberAddresses(components.datastore, components.peerStore, root, this.log)
+    const addresses = new MemberAddresses({ datastore: components.datastore, peerStore: components.peerStore, addressManager: components.addressManager, self: components.peerId, root, log: this.log })
     this.peerIds = new PeerIds(components.peerId)
     components.metrics?.registerMetricGroup('libp2p_raft_state', {
       label: 'field',
@@ -89,7 +91,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         is_leader: this.role === 'leader' ? 1 : 0
       })
     })
-    this.network = transport((from, frame) => { this.inbound.onFrame(from, frame) })
+    this.network = transport((from, frame) => { this.inbound.onFrame(from, frame) }, (peer) => this.inbound.isMember(peer))
     const common = { options: this.options, self: this.self, log: this.log }
     this.driver = new Driver({
       ...common,
@@ -103,7 +105,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     const { driver, waiters, network } = this
     const membership = new Membership({ ...common, driver, waiters, addresses, peerIds: this.peerIds })
     this.forwarder = new Forwarder({ ...common, driver, waiters, network, clock, random, membership })
-    this.inbound = new Inbound({ ...common, driver, waiters, network, membership, forwarder: this.forwarder })
+    this.inbound = new Inbound({ ...common, driver, waiters, network, clock, membership, forwarder: this.forwarder })
     this.tracker = new MemberTracker({ driver, network, addresses, events: components.events, self: this.self, log: this.log })
     this.transfer = snapshotChannel(async (from, offer) => {
       this.assertRunning()
@@ -142,7 +144,12 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.tracker.start()
     this.driver.start()
     this.log('started in group %s at term %d', this.options.group, this.driver.term)
-    if (joining) {
+    this.mustJoin = joining
+  }
+
+  /** Joins (with `join`) only now that libp2p listens, so the request carries this node's addresses. */
+  afterStart (): void {
+    if (this.mustJoin && this.joining === undefined) {
       this.joining = this.joinUntilMember()
     }
   }
@@ -154,7 +161,9 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.driver.stop()
     this.tracker.stop()
     this.waiters.expireAll()
+    this.mustJoin = false
     await this.joining
+    this.joining = undefined
     await this.network.stop()
     await this.transfer.stop()
     await this.driver.drain()
@@ -335,6 +344,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   /** A node started with `join` asks the members it was given, in turn, until one lets it in. */
   private async joinUntilMember (): Promise<void> {
+    await this.listening()
     const candidates = this.options.join.map(peer => parseMember(peer))
     const done = (): boolean => this.options.joinAsVoter ? this.driver.config.voters.includes(this.self) : this.driver.inConfig(this.self)
     for (let attempt = 0; this.driver.running && !done(); attempt++) {
@@ -348,6 +358,27 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       }
       await new Promise<void>(resolve => { this.clock.after(this.options.electionTimeout, resolve) })
     }
+  }
+
+  /**
+   * Resolves once libp2p listens somewhere (transports start listening
+   * beside `afterStart`), so a join tells the leader where this node is; or
+   * after an election timeout, for a node that listens nowhere.
+   */
+  private async listening (): Promise<void> {
+    const events = this.components.events
+    if ((this.components.addressManager?.getAddresses() ?? []).length > 0) {
+      return
+    }
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        events.removeEventListener('transport:listening', done)
+        cancel()
+        resolve()
+      }
+      const cancel = this.clock.after(this.options.electionTimeout, done)
+      events.addEventListener('transport:listening', done)
+    })
   }
 
   // ---- events -------------------------------------------------------------

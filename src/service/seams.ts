@@ -6,14 +6,14 @@
  * seeded random source, a simulated network and, to prove that its checks
  * bite, deliberately broken cores. They are not part of `RaftInit`.
  */
-import { DIAL_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from '../constants.ts'
+import { DIAL_TIMEOUT, OUTSIDER_READ_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from '../constants.ts'
 import { RaftCore } from '../core/index.ts'
 import { RaftNetwork } from '../network/raft-network.ts'
 import { SnapshotTransfer } from '../network/snapshot-transfer.ts'
 import { systemClock } from './system-clock.ts'
 import type { CoreInit, NodeId } from '../core/index.ts'
 import type { RaftComponents } from '../index.ts'
-import type { FrameHandler } from '../network/raft-network.ts'
+import type { FrameHandler, MemberCheck } from '../network/raft-network.ts'
 import type { OutgoingSnapshot, SnapshotOfferHandler } from '../network/snapshot-transfer.ts'
 import type { RaftOptions } from '../options.ts'
 import type { Frame } from '../pb/raft.ts'
@@ -54,8 +54,11 @@ export interface ServiceSeams {
   clock: Clock
   /** The only randomness: returns a number in [0, 1) */
   random(): number
-  /** Builds the frame transport; `onFrame` is called with each frame and its authenticated sender */
-  transport(onFrame: FrameHandler): FrameTransport
+  /**
+   * Builds the frame transport; `onFrame` is called with each frame and its
+   * authenticated sender, and `isMember` tells whose frames may be large
+   */
+  transport(onFrame: FrameHandler, isMember: MemberCheck): FrameTransport
   /** Builds the snapshot channel; `onOffer` decides on each snapshot offered */
   snapshotChannel(onOffer: SnapshotOfferHandler): SnapshotChannel
   /** Builds the core, at every start */
@@ -68,13 +71,14 @@ export function defaultSeams (components: RaftComponents, options: RaftOptions):
   return {
     clock: systemClock,
     random: Math.random,
-    transport: (onFrame) => new RaftNetwork(components, {
+    transport: (onFrame, isMember) => new RaftNetwork(components, {
       protocol: `${prefix}/${PROTOCOL_VERSION}`,
       maxMessageSize: options.maxMessageSize,
       maxQueuedFrames: options.maxQueuedFrames,
       maxInboundStreams: options.maxInboundStreams,
+      outsiderReadTimeout: OUTSIDER_READ_TIMEOUT,
       dialTimeout: DIAL_TIMEOUT
-    }, onFrame),
+    }, onFrame, isMember),
     snapshotChannel: (onOffer) => new SnapshotTransfer(components, {
       protocol: `${prefix}/${SNAPSHOT_PROTOCOL_SUFFIX}/${PROTOCOL_VERSION}`,
       maxChunkSize: SNAPSHOT_CHUNK_SIZE,

@@ -36,6 +36,24 @@ describe('core: membership changes', () => {
     expect(cluster.core('n4').role).to.equal('follower')
   })
 
+  it('a configuration carries the members\' addresses: kept, updated, dropped with the member, and replicated', () => {
+    const cluster = ledCluster()
+    cluster.addNode('n4')
+    const leader = cluster.core('n1')
+    leader.proposeConfigChange({ type: 'add-learner', id: 'n4' }, { n2: ['/a2'], n4: ['/a4'], n9: ['/not-a-member'] })
+    cluster.stabilize()
+    expect(leader.config.addresses).to.deep.equal({ n2: ['/a2'], n4: ['/a4'] })
+    leader.proposeConfigChange({ type: 'add-voter', id: 'n4' }, { n4: ['/a4-new'] })
+    cluster.stabilize()
+    expect(leader.config.addresses).to.deep.equal({ n2: ['/a2'], n4: ['/a4-new'] })
+    leader.proposeConfigChange({ type: 'remove', id: 'n2' })
+    cluster.stabilize()
+    expect(leader.config.addresses).to.deep.equal({ n4: ['/a4-new'] })
+    for (const id of ['n3', 'n4']) {
+      expect(cluster.core(id).config).to.deep.equal(leader.config)
+    }
+  })
+
   it('adds a voter, which then counts for the quorum', () => {
     const cluster = ledCluster()
     cluster.addNode('n4')

@@ -42,7 +42,7 @@ function request (to: PeerId): RaftMessage {
     type: RaftMessage.Type.SNAPSHOT_REQUEST,
     to: to.toString(),
     term: 3,
-    snapshot: { index: 1000, term: 3, config: { voters: [to.toString()], learners: [] } }
+    snapshot: { index: 1000, term: 3, config: { voters: [to.toString()], learners: [], addresses: [] } }
   }))
 }
 

@@ -44,6 +44,23 @@ describe('service: commit', function () {
     }
   })
 
+  it('commits commands up to a raised maxCommandSize (past libp2p\'s 4 MiB read buffer), from the leader and forwarded, and later ones too', async () => {
+    const MiB = 1024 * 1024
+    nodes = await createCluster(3, { maxCommandSize: 6 * MiB, maxMessageSize: 6 * MiB + 128 * 1024 })
+    const leader = await waitForStableLeader(nodes)
+    const follower = nodes.find(n => n !== leader) as TestNode
+    const big = (fill: string): Uint8Array => set('big', fill.repeat(5 * MiB + 1000))
+    await leader.raft.commit(big('a'))
+    await follower.raft.commit(big('b'))
+    const { index } = await follower.raft.commit(set('small', 'after'))
+    await waitFor(() => nodes.every(n => n.raft.appliedIndex >= index), 'every node to apply the commands', 60_000)
+    for (const n of nodes) {
+      expect(n.kv.values.get('big')).to.have.length(5 * MiB + 1000)
+      expect(n.kv.values.get('big')?.[0]).to.equal('b')
+      expect(n.kv.values.get('small')).to.equal('after')
+    }
+  })
+
   it('applies 50 concurrent commits from every node in the same order everywhere, each exactly once', async () => {
     nodes = await createCluster(3)
     await waitForStableLeader(nodes)

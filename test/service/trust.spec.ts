@@ -40,6 +40,15 @@ async function sendFrames (from: Libp2p, target: TestNode, frames: Frame[]): Pro
   await waitFor(() => stream.status !== 'open', 'the target to reset the stream after handling the frames')
 }
 
+/** Three raft nodes and a fourth voter that never runs raft: a raw node holding its key, driven by hand. */
+async function threeAndARawVoter (): Promise<{ nodes: TestNode[], rawVoter: Libp2p }> {
+  const keys = await Promise.all(Array.from({ length: 4 }, async () => generateKeyPair('Ed25519')))
+  const ids = keys.map(key => peerIdFromPrivateKey(key))
+  const nodes = await Promise.all(keys.slice(0, 3).map(async privateKey => createNode({ privateKey, bootstrap: ids, raft: STEADY })))
+  await introduce(nodes)
+  return { nodes, rawVoter: await createPlainNode(keys[3]) }
+}
+
 type Observed = Pick<RaftStatus, 'role' | 'term' | 'commitIndex' | 'appliedIndex' | 'lastIndex'> & { leader: string | undefined, history: string[] }
 
 function observe (node: TestNode): Observed {
@@ -116,12 +125,8 @@ describe('service: trust', function () {
   })
 
   it('ignores messages a member sends in the name of another member, and accepts its own', async () => {
-    const keys = await Promise.all(Array.from({ length: 4 }, async () => generateKeyPair('Ed25519')))
-    const ids = keys.map(key => peerIdFromPrivateKey(key))
-    // the fourth voter never runs raft: a raw node holding its key sends hand-made messages
-    nodes = await Promise.all(keys.slice(0, 3).map(async privateKey => createNode({ privateKey, bootstrap: ids, raft: STEADY })))
-    await introduce(nodes)
-    const rogue = await createPlainNode(keys[3])
+    let rogue: Libp2p
+    ({ nodes, rawVoter: rogue } = await threeAndARawVoter())
     raw.push(rogue)
     const rogueId = rogue.peerId.toString()
 
@@ -173,6 +178,21 @@ describe('service: trust', function () {
       expect(n.raft.term).to.be.below(huge)
       expect(n.kv.values.has('forged')).to.be.false()
       expect(n.kv.history).to.deep.equal(next.kv.history)
+    }
+  })
+
+  it('a stream a member opens and closes leaves nothing open on the receiver, however often it does so', async () => {
+    let member: Libp2p
+    ({ nodes, rawVoter: member } = await threeAndARawVoter())
+    raw.push(member)
+    const target = nodes[0]
+    const openRaftStreams = (): number => target.libp2p.getConnections(member.peerId).flatMap(c => c.streams).filter(s => s.protocol === PROTOCOL).length
+    for (let i = 0; i < 12; i++) {
+      const stream = await member.dialProtocol(target.libp2p.getMultiaddrs()[0], PROTOCOL)
+      await lpStream(stream).write(Frame.encode({ proposeResult: { id: i, index: 0, term: 0 } }))
+      await stream.close()
+      // maxInboundStreams is 4 per connection: half-closed streams left behind would refuse the fifth
+      await waitFor(() => openRaftStreams() === 0, `the receiver to close stream ${i + 1}`)
     }
   })
 })
@@ -232,6 +252,36 @@ describe('service: trust: join frames from outsiders', function () {
     await sendFrames(outsider, leader, [{ propose: { id: 5, term: leader.raft.term, again: false, command: set('evil', 'proposed') as Uint8Array<ArrayBuffer> }, membership: join }])
     await new Promise(resolve => setTimeout(resolve, 500))
     expect(leader.kv.values.has('evil')).to.be.false()
+  })
+
+  it('an outsider cannot ask to join in another node\'s name', async () => {
+    const asked: string[] = []
+    nodes = await createCluster(3, { ...STEADY, authorizeJoin: (peer) => { asked.push(peer.toString()); return true } })
+    const leader = await waitForStableLeader(nodes)
+    const outsider = await createPlainNode()
+    raw.push(outsider)
+    const victim = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const join = { id: 3, change: MembershipRequest.Change.JOIN, peer: victim, addrs: [], voter: true }
+    await sendFrames(outsider, leader, [{ membership: join }])
+    // A round of Raft after it: the request was handled long before.
+    await leader.raft.commit(set('after', 'spoofed join'))
+    expect(asked).to.be.empty()
+    expect(leader.raft.members().learners.map(String)).to.not.include(victim)
+    expect(leader.raft.members().voters.map(String)).to.not.include(victim)
+  })
+
+  it('hears an outsider\'s joins a few at once, then once per half election timeout, however often it asks', async () => {
+    const asked: string[] = []
+    nodes = await createCluster(3, { electionTimeout: 4000, heartbeatInterval: 200, authorizeJoin: (peer) => { asked.push(peer.toString()); return false } })
+    const leader = await waitForStableLeader(nodes)
+    const outsider = await createPlainNode()
+    raw.push(outsider)
+    const from = outsider.peerId.toString()
+    for (let id = 1; id <= 20; id++) {
+      await sendFrames(outsider, leader, [{ membership: { id, change: MembershipRequest.Change.JOIN, peer: from, addrs: [], voter: false } }])
+    }
+    await leader.raft.commit(set('after', 'join flood'))
+    expect(asked.length).to.be.within(1, 5)
   })
 
   it('a refused join leaves no tag and no stored address on the leader', async () => {

@@ -194,6 +194,7 @@ export class ServiceCluster {
     service.start().then(() => {
       if (member.incarnation === incarnation) {
         member.started = true
+        service.afterStart()
       }
     }, (err: unknown) => {
       if (member.incarnation === incarnation) {
@@ -228,6 +229,7 @@ export class ServiceCluster {
     await service.stop()
     if (member.incarnation === incarnation) {
       await service.start()
+      service.afterStart()
       member.started = member.incarnation === incarnation
     }
   }
