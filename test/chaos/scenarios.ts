@@ -279,16 +279,17 @@ function planned (name: string, members: number, seconds: number): PlannedRun {
 }
 
 /**
- * CI: three members, about 20 s of faults each. `loss-duplication` is left
- * out for now: about one run in three ends with one relayed TCP connection
- * black-holed in both directions after the heal (both ends in retransmission
- * back-off), so a follower misses the convergence deadline; until that is
- * understood it runs in the long profile and by name.
+ * CI: three members, about 20 s of faults each. (`loss-duplication` left a
+ * follower behind in about one run in three while the members ran with
+ * libp2p's connection monitor off: one TCP connection stalled with both
+ * ends retransmitting and nothing closed it. Members run with the monitor
+ * on, as users do, and it passed every run since.)
  */
 export const SHORT_PROFILE: PlannedRun[] = [
   planned('leader-kill-restart', 3, 20),
   planned('isolated-leader', 3, 20),
   planned('delay-snapshots', 3, 18),
+  planned('loss-duplication', 3, 18),
   planned('added-voter-survives-leader-kill', 3, 20),
   planned('churn-wipe', 3, 22)
 ]
