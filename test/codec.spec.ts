@@ -38,7 +38,9 @@ const messages: Message[] = [
   { type: 'heartbeat-response', from: 'b', to: 'a', term: MAX, context: 0 },
   { type: 'heartbeat-response', from: 'b', to: 'a', term: 6, context: BIG },
   { type: 'read-index-request', from: 'b', to: 'a', term: 6, id: 42 },
-  { type: 'read-index-response', from: 'a', to: 'b', term: 6, id: 42, index: BIG }
+  { type: 'read-index-response', from: 'a', to: 'b', term: 6, id: 42, index: BIG },
+  // a snapshot's configuration carries the members' addresses with it
+  { type: 'snapshot-request', from: 'a', to: 'b', term: 5, snapshot: { index: BIG, term: 5, config: { voters: ['a', 'b'], learners: ['c'], addresses: { a: ['/ip4/10.0.0.1/tcp/4001'], c: ['/ip6/::1/tcp/4002'] } } } }
 ]
 
 describe('codec', () => {
@@ -52,7 +54,7 @@ describe('codec', () => {
     it('round-trips every message type', () => {
       const types = new Set(messages.map(m => m.type))
       expect([...types].sort()).to.deep.equal([
-        'append-request', 'append-response', 'heartbeat-request', 'heartbeat-response', 'read-index-request', 'read-index-response', 'vote-request', 'vote-response'
+        'append-request', 'append-response', 'heartbeat-request', 'heartbeat-response', 'read-index-request', 'read-index-response', 'snapshot-request', 'vote-request', 'vote-response'
       ])
     })
 
