@@ -352,7 +352,10 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
    * follower forwards the command to the leader. Waits at most `commitTimeout`
    * (or until `options.signal` aborts). Rejects with `NoLeaderError` or
    * `NotCommittedError` when the command is definitely not committed, and
-   * with `CommitTimeoutError` when its outcome is unknown.
+   * with `CommitTimeoutError` when its outcome is unknown. When
+   * `options.signal` aborts (as with every call here that waits) it rejects
+   * with libp2p's `AbortError`: before the call, nothing was done; during it,
+   * the outcome is unknown unless the message says it was not appended.
    */
   commit(command: Uint8Array, options?: AbortOptions): Promise<CommitResult>
 

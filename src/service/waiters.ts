@@ -1,3 +1,4 @@
+import { AbortError } from '@libp2p/interface'
 import { equals } from 'uint8arrays/equals'
 import { CommitTimeoutError, NoLeaderError, NotCommittedError } from '../errors.ts'
 import { Deadline } from './deadline.ts'
@@ -108,11 +109,25 @@ export class Waiters {
     this.deadlines.delete(deadline)
   }
 
-  /** Runs `fn` under a fresh deadline, released once it settles. */
+  /**
+   * Runs `fn` under a fresh deadline, released once it settles. A call whose
+   * signal aborted, before it started or while it waited, rejects with
+   * libp2p's `AbortError`; its message says what the call had reached (a
+   * commit appended but not applied has an unknown outcome).
+   */
   async within<T> (options: AbortOptions, fn: (deadline: Deadline) => Promise<T>): Promise<T> {
+    const aborted = (): boolean => options.signal?.aborted === true
+    if (aborted()) {
+      throw new AbortError('The call was aborted before it started')
+    }
     const deadline = this.deadline(options)
     try {
       return await fn(deadline)
+    } catch (err: any) {
+      if (aborted() && deadline.expired) {
+        throw new AbortError(`The call was aborted: ${String(err?.message ?? err)}`)
+      }
+      throw err
     } finally {
       this.release(deadline)
     }
