@@ -1,11 +1,17 @@
 /**
- * The errors this module throws; match on `err.name`. For `commit()` the
+ * The errors this module throws; match on `err.name`. Where js-libp2p has a
+ * class for the case, it is libp2p's (`AbortError`, `InvalidParametersError`,
+ * `NotStartedError`, `TimeoutError`, re-exported here). For `commit()` the
  * error's class also says what the caller can rely on:
  *
  * - definitely not committed: `NoLeaderError`, `NotCommittedError`,
- * `InvalidParametersError`, `NotStartedError`;
- * - outcome unknown (the command may still be applied): `CommitTimeoutError`.
+ * `InvalidParametersError`, `NotStartedError`, `AbortError` before the call;
+ * - outcome unknown (the command may still be applied): `CommitTimeoutError`,
+ * `AbortError` while waiting.
  */
+import { InvalidParametersError } from '@libp2p/interface'
+
+export { AbortError, InvalidParametersError, NotStartedError, TimeoutError } from '@libp2p/interface'
 
 /** A call needs the leader, and this node is not it. `leader` names the one it knows of, if any. */
 export class NotLeaderError extends Error {
@@ -16,16 +22,6 @@ export class NotLeaderError extends Error {
     super(message)
     this.name = 'NotLeaderError'
     this.leader = leader
-  }
-}
-
-/** An option or argument has a value that cannot work. */
-export class InvalidParametersError extends Error {
-  static name = 'InvalidParametersError'
-
-  constructor (message = 'Invalid parameters') {
-    super(message)
-    this.name = 'InvalidParametersError'
   }
 }
 

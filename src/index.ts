@@ -437,5 +437,5 @@ export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft
 
 export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
 export type * from './core/index.ts'
-export { CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotVoterError, SnapshotTransferError } from './errors.ts'
+export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotStartedError, NotVoterError, SnapshotTransferError, TimeoutError } from './errors.ts'
 export * from './consensus/index.ts'

@@ -1,6 +1,8 @@
+import { InvalidParametersError as Libp2pInvalidParametersError } from '@libp2p/interface'
 import { expect } from 'aegir/chai'
 import * as c from '../src/constants.ts'
 import { CORE_DEFAULTS } from '../src/core/index.ts'
+import { InvalidParametersError } from '../src/index.ts'
 import { coreTicks, resolveOptions } from '../src/options.ts'
 import type { RaftInit, StateMachine } from '../src/index.ts'
 
@@ -9,6 +11,11 @@ function expectInvalid (init: unknown): void {
 }
 
 describe('options: resolveOptions', () => {
+  it('throws js-libp2p\'s own InvalidParametersError, which the package exports too', () => {
+    expect(InvalidParametersError).to.equal(Libp2pInvalidParametersError)
+    expect(() => resolveOptions({ electionTimeout: -1 })).to.throw(Libp2pInvalidParametersError)
+  })
+
   it('fills in the documented defaults', () => {
     const options = resolveOptions({})
     expect(options.group).to.equal(c.GROUP)

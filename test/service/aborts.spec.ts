@@ -4,7 +4,9 @@
  * it waits.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { AbortError as Libp2pAbortError } from '@libp2p/interface'
 import { expect } from 'aegir/chai'
+import { AbortError } from '../../src/index.ts'
 import { set } from '../utils/kv.ts'
 import { createCluster, createNode, stopAll, waitForStableLeader } from '../utils/nodes.ts'
 import { rejection } from '../utils/rejection.ts'
@@ -54,6 +56,9 @@ describe('service: aborted calls', function () {
     }
     const joined = await rejection(outsider.raft.join(leader.libp2p.getMultiaddrs()[0], { signal: AbortSignal.abort() }))
     expect(joined.name).to.equal('AbortError', 'join')
+    // libp2p's class, which the package exports too
+    expect(AbortError).to.equal(Libp2pAbortError)
+    expect(joined).to.be.an.instanceOf(Libp2pAbortError)
     // A round of Raft after them: nothing they could have started shows.
     await leader.raft.commit(set('after', 'aborts'))
     expect(leader.raft.members()).to.deep.equal(before.members)
