@@ -46,13 +46,14 @@ describe('service: linearizable reads', function () {
 
   it('a leader cut off from the quorum never completes a read, and a barrier is local', async () => {
     const blocked = [new Set<string>(), new Set<string>(), new Set<string>()]
-    nodes = await createClusterWith(3, i => ({ connectionGater: blockingGater(blocked[i]) }))
+    // a short commitTimeout: the read must give up on its own deadline (a caller's signal would make it an AbortError)
+    nodes = await createClusterWith(3, i => ({ connectionGater: blockingGater(blocked[i]), raft: { commitTimeout: 3000 } }))
     const old = await waitForStableLeader(nodes)
     const majority = nodes.filter(n => n !== old)
     await old.raft.commit(set('k', 'before'))
     await cutOff(nodes, blocked, old)
     // Ask while it may still believe it leads: the read must not complete.
-    const stale = old.raft.read({ signal: AbortSignal.timeout(3000) })
+    const stale = old.raft.read()
     const leader = await waitForStableLeader(majority)
     await leader.raft.commit(set('k', 'after'))
     const err = await rejection(stale)
