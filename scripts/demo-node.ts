@@ -16,6 +16,7 @@ import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { raft } from '../src/index.ts'
 import { KvStateMachine, encodeSet } from './demo-kv.ts'
+import { describeError, ipcChild } from './ipc-child.ts'
 import type { FromNode, InitMessage, NodeState, ToNode } from './demo-protocol.ts'
 import type { Raft } from '../src/index.ts'
 import type { Identify } from '@libp2p/identify'
@@ -25,49 +26,8 @@ type Node = Libp2p<{ identify: Identify, raft: Raft }>
 
 const started = Date.now()
 
-function send (message: FromNode): void {
-  if (process.connected) {
-    process.send?.(message)
-  }
-}
-
-function describe (err: unknown): string {
-  if (err instanceof Error) {
-    return `${err.name}: ${err.message}`
-  }
-  return String(err)
-}
-
-// Ctrl-C reaches the whole process group: the orchestrator decides what
-// happens to the members. If the orchestrator itself goes away, so do we.
-process.on('SIGINT', () => {})
-let stopping = false
-process.on('disconnect', () => {
-  if (!stopping) {
-    process.exit(1)
-  }
-})
-process.on('uncaughtException', (err) => {
-  send({ type: 'fatal', error: describe(err) })
-  process.exit(1)
-})
-process.on('unhandledRejection', (err) => {
-  send({ type: 'fatal', error: describe(err) })
-  process.exit(1)
-})
-
-if (process.send === undefined) {
-  process.stderr.write('demo-node.ts is started by scripts/demo.ts (npm start), not on its own\n')
-  process.exit(2)
-}
-
-const init = await new Promise<InitMessage>((resolve) => {
-  process.once('message', (message: ToNode) => {
-    if (message.type === 'init') {
-      resolve(message)
-    }
-  })
-})
+const child = await ipcChild<InitMessage, FromNode>('demo-node.ts is started by scripts/demo.ts (npm start), not on its own')
+const { init, send } = child
 
 const kv = new KvStateMachine()
 const datastore = new LevelDatastore(init.dir)
@@ -128,7 +88,7 @@ const progress = setInterval(() => {
 }, 100)
 
 async function stop (): Promise<void> {
-  stopping = true
+  child.stopping = true
   clearInterval(progress)
   await node.stop()
   await datastore.close()
@@ -142,19 +102,19 @@ process.on('message', (message: ToNode) => {
         send({ type: 'reply', id: message.id, ok: true, commit: { index, term, forwarded, previous: (result as string | null) ?? null } })
       },
       (err: unknown) => {
-        send({ type: 'reply', id: message.id, ok: false, error: describe(err) })
+        send({ type: 'reply', id: message.id, ok: false, error: describeError(err) })
       }
     )
   } else if (message.type === 'state') {
     send({ type: 'reply', id: message.id, ok: true, state: state(message.full === true) })
-  } else if (message.type === 'stop' && !stopping) {
+  } else if (message.type === 'stop' && !child.stopping) {
     stop().then(
       () => {
         // Exit once the answer is on its way.
-        process.send?.({ type: 'reply', id: message.id, ok: true } satisfies FromNode, () => { process.exit(0) })
+        child.sendAndExit({ type: 'reply', id: message.id, ok: true })
       },
       (err: unknown) => {
-        send({ type: 'reply', id: message.id, ok: false, error: describe(err) })
+        send({ type: 'reply', id: message.id, ok: false, error: describeError(err) })
         process.exit(1)
       }
     )

@@ -14,6 +14,7 @@ import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
+import { describeError, ipcChild } from '../../scripts/ipc-child.ts'
 import { raft } from '../../src/index.ts'
 import { KvMachine, encodeCommand } from './kv-machine.ts'
 import type { FromMember, MemberInit, MemberRequest, MemberStatus, Reply, ToMember } from './protocol.ts'
@@ -24,46 +25,8 @@ import type { Libp2p } from 'libp2p'
 
 const started = Date.now()
 
-function send (message: FromMember): void {
-  if (process.connected) {
-    process.send?.(message)
-  }
-}
-
-function describe (err: any): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-}
-
-// Ctrl-C reaches the whole process group: the controller decides. If the
-// controller goes away, so do we.
-process.on('SIGINT', () => {})
-let stopping = false
-process.on('disconnect', () => {
-  if (!stopping) {
-    process.exit(1)
-  }
-})
-process.on('uncaughtException', (err) => {
-  send({ type: 'fatal', error: describe(err) })
-  process.exit(1)
-})
-process.on('unhandledRejection', (err) => {
-  send({ type: 'fatal', error: describe(err) })
-  process.exit(1)
-})
-
-if (process.send === undefined) {
-  process.stderr.write('member-process.ts is started by the chaos controller (npm run chaos), not on its own\n')
-  process.exit(2)
-}
-
-const init = await new Promise<MemberInit>((resolve) => {
-  process.once('message', (message: ToMember) => {
-    if (message.type === 'init') {
-      resolve(message)
-    }
-  })
-})
+const child = await ipcChild<MemberInit, FromMember>('member-process.ts is started by the chaos controller (npm run chaos), not on its own')
+const { init, send } = child
 
 const kv = new KvMachine()
 const datastore = new LevelDatastore(init.dir)
@@ -139,7 +102,7 @@ async function perform (request: MemberRequest): Promise<Omit<Reply & { ok: true
     case 'state':
       return { values: Object.fromEntries(kv.values) }
     case 'stop':
-      stopping = true
+      child.stopping = true
       await node.stop()
       await datastore.close()
       return {}
@@ -157,13 +120,13 @@ process.on('message', (message: ToMember) => {
     (result) => {
       const reply: Reply = { type: 'reply', id, ok: true, ...result }
       if (message.type === 'stop') {
-        process.send?.(reply, () => { process.exit(0) })
+        child.sendAndExit(reply)
       } else {
         send(reply)
       }
     },
     (err: any) => {
-      send({ type: 'reply', id, ok: false, error: describe(err), errorName: String(err?.name ?? 'Error') })
+      send({ type: 'reply', id, ok: false, error: describeError(err), errorName: String(err?.name ?? 'Error') })
     }
   )
 })
