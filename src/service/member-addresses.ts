@@ -1,5 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
+import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { Key } from 'interface-datastore'
 import { KEEP_ALIVE_TAG } from '../constants.ts'
 import { PeerAddresses } from '../pb/raft.ts'
@@ -106,9 +106,9 @@ export class MemberAddresses {
     await this.peerStore.merge(peerIdFromString(id), { tags: { [KEEP_ALIVE_TAG]: undefined } })
   }
 
-  /** Where this node listens, without its own `/p2p/<id>`. */
+  /** Where this node listens, without its own trailing `/p2p/<id>` (a relay's `/p2p/` inside a circuit address stays). */
   private own (): Multiaddr[] {
-    return (this.addressManager?.getAddresses() ?? []).map(a => a.getComponents().at(-1)?.name === 'p2p' ? a.decapsulateCode(CODE_P2P) : a)
+    return (this.addressManager?.getAddresses() ?? []).map(a => a.getComponents().at(-1)?.code === CODE_P2P ? a.decapsulateCode(CODE_P2P) : a)
   }
 
   /** What the peer store has for a member. */
@@ -124,9 +124,6 @@ export class MemberAddresses {
     }
   }
 }
-
-/** The multiaddr protocol code of `/p2p/<id>`. */
-const CODE_P2P = 421
 
 /** Multiaddrs from their string form; ones that do not parse (from a newer member, say) are skipped. */
 function parseAll (addrs: string[] = []): Multiaddr[] {
