@@ -47,3 +47,8 @@ export const RECENT_FORWARDS = 65_536
 
 /** The peer store tag that keeps connections to members open (the `keep-alive` prefix makes libp2p redial them). */
 export const KEEP_ALIVE_TAG = 'keep-alive-libp2p-raft'
+
+/** Client sessions kept (least recently used are dropped first) */
+export const MAX_SESSIONS = 1024
+/** Unacknowledged results kept per client session (oldest dropped first) */
+export const MAX_SESSION_RESULTS = 64

@@ -191,6 +191,24 @@ export class NotVoterError extends Error {
   }
 }
 
+/**
+ * A command sent within a client session was not applied because the
+ * session is no longer known (it was never opened, or more recently used
+ * sessions pushed it out: see `maxSessions`), or because the result of that
+ * sequence is no longer kept. Definitely not applied by this attempt: open a
+ * new session to send it again.
+ */
+export class SessionExpiredError extends Error {
+  static name = 'SessionExpiredError'
+  readonly client: number | undefined
+
+  constructor (client?: number, message = `Client session ${client ?? '?'} has expired; open a new session`) {
+    super(message)
+    this.name = 'SessionExpiredError'
+    this.client = client
+  }
+}
+
 const NAMED_ERRORS: Record<string, new (...args: any[]) => Error> = {
   NotVoterError,
   NoLeaderError,

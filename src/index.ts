@@ -35,13 +35,14 @@ import type { Datastore } from 'interface-datastore'
  * order, so `apply` must be deterministic: the same command on the same state
  * gives the same result and the same new state everywhere.
  */
-export interface StateMachine {
+export interface StateMachine<R = unknown> {
   /**
    * Applies a committed command. Its return value (or the value its promise
    * resolves to) is what `commit()` resolves with on this node. Commands are
-   * applied one at a time, in log order.
+   * applied one at a time, in log order. (`R`, the result type, types
+   * `commit()`'s results and `raft:apply` events.)
    */
-  apply(command: Uint8Array, entry: { index: number, term: number }): unknown
+  apply(command: Uint8Array, entry: { index: number, term: number }): R | Promise<R>
   /**
    * Serialises the whole current state, for log compaction and for
    * followers too far behind to catch up from the log. It is called between
@@ -61,8 +62,8 @@ export interface StateMachine {
   restore(snapshot: Uint8Array): void | Promise<void>
 }
 
-/** Options of the `raft()` service. Timing is in milliseconds. */
-export interface RaftInit {
+/** Options of the `raft()` service. Timing is in milliseconds. `R` is what the state machine's `apply` returns. */
+export interface RaftInit<R = unknown> {
   /**
    * The Raft group this node belongs to. Namespaces the protocol
    * (`/libp2p-raft/<group>/1.0.0`) and the datastore keys, so one host can
@@ -89,7 +90,7 @@ export interface RaftInit {
    *
    * @default one that stores nothing and returns `undefined`
    */
-  stateMachine?: StateMachine
+  stateMachine?: StateMachine<R>
 
   /**
    * A follower that hears nothing from a leader for this long starts an
@@ -247,6 +248,15 @@ export interface RaftInit {
    * @default '/raft'
    */
   datastorePrefix?: string
+
+  /**
+   * Client sessions (see `openSession`) every member keeps; opening one more
+   * drops the least recently used. Use the same value on every member: it
+   * decides, alike everywhere, which retried commands are still recognised.
+   *
+   * @default 1024
+   */
+  maxSessions?: number
 }
 
 /** A peer: its id (object or string), or a multiaddr ending in `/p2p/<id>` (whose address goes to the peer store). */
@@ -288,13 +298,13 @@ export interface RaftComponents {
  */
 export type RaftRole = 'leader' | 'follower' | 'candidate'
 
-export interface RaftEvents {
+export interface RaftEvents<R = unknown> {
   /** This node's role changed. */
   'raft:role': CustomEvent<{ role: RaftRole, term: number }>
   /** The leader this node knows of changed (`undefined`: none known). */
   'raft:leader': CustomEvent<{ leader: PeerId | undefined, term: number }>
   /** A committed command was applied to this node's state machine. */
-  'raft:apply': CustomEvent<{ index: number, term: number, command: Uint8Array, result: unknown }>
+  'raft:apply': CustomEvent<{ index: number, term: number, command: Uint8Array, result: R }>
   /** The configuration this node follows changed (it takes effect when appended). */
   'raft:membership': CustomEvent<{ voters: PeerId[], learners: PeerId[], index: number }>
   /**
@@ -329,14 +339,62 @@ export interface RaftStatus {
 }
 
 /** The result of a committed command. */
-export interface CommitResult {
+export interface CommitResult<R = unknown> {
   index: number
   term: number
   /** What this node's `StateMachine.apply` returned for the command */
-  result: unknown
+  result: R
 }
 
-export interface Raft extends TypedEventEmitter<RaftEvents> {
+/** Options of `RaftSession.commit()`. */
+export interface SessionCommitOptions extends AbortOptions {
+  /**
+   * Send again the command this session numbered `sequence` (a rejection
+   * whose outcome was unknown carries it as `err.sequence`), with the same
+   * command bytes: it is applied at most once, and the call resolves with
+   * its first result.
+   *
+   * @default the session's next sequence: a new command
+   */
+  sequence?: number
+}
+
+/** The result of a command committed within a session: its sequence, beside the usual result. */
+export interface SessionCommitResult<R = unknown> extends CommitResult<R> {
+  sequence: number
+}
+
+/**
+ * A client session (Raft thesis §6.3): commands committed through it are
+ * applied exactly once, however often they are sent. Each command gets the
+ * next sequence number; the session sends it, under the same
+ * (session, sequence), as often as it takes before the deadline (across
+ * leader changes, lost answers and timeouts), and every member's session
+ * table applies it once and answers the copies with the first result, so
+ * the state machine never sees a duplicate. A call that still rejects with
+ * an unknown outcome (`CommitTimeoutError`, `NoLeaderError`, an abort while
+ * waiting, ...) carries the command's `sequence` on the error: pass it in
+ * `options.sequence` with the same command to retry it, now or later, and
+ * get the original result.
+ *
+ * Results are kept until the client has them, at most 64 per session (send
+ * no more than that many commands at once in one session); the table keeps
+ * at most `maxSessions` sessions (the least recently used go first).
+ * Commands of a session no longer kept fail with `SessionExpiredError` and
+ * are not applied. Results travel in snapshots as tagged JSON: plain data
+ * (JSON values, `undefined`, `bigint`, `Uint8Array`) comes back as it was,
+ * anything else as `undefined`.
+ */
+export interface RaftSession<R = unknown> {
+  /** The session's id: the index of the log entry that opened it */
+  readonly id: number
+
+  /** Commits a command exactly once (see the interface); waits at most `commitTimeout`, or until `options.signal` aborts. */
+  commit(command: Uint8Array, options?: SessionCommitOptions): Promise<SessionCommitResult<R>>
+}
+
+/** `R` is what the state machine's `apply` returns (`unknown` unless you type it). */
+export interface Raft<R = unknown> extends TypedEventEmitter<RaftEvents<R>> {
   readonly role: RaftRole
   readonly term: number
   readonly leader: PeerId | undefined
@@ -357,7 +415,15 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
    * with libp2p's `AbortError`: before the call, nothing was done; during it,
    * the outcome is unknown unless the message says it was not appended.
    */
-  commit(command: Uint8Array, options?: AbortOptions): Promise<CommitResult>
+  commit(command: Uint8Array, options?: AbortOptions): Promise<CommitResult<R>>
+
+  /**
+   * Opens a client session, whose commands are applied exactly once even
+   * when retried across leader changes and timeouts (see `RaftSession`).
+   * Appends one entry (through the leader, like `commit()`); its index is
+   * the session's id.
+   */
+  openSession(options?: AbortOptions): Promise<RaftSession<R>>
 
   /**
    * A linearizable read barrier: resolves once this node has applied
@@ -431,11 +497,11 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
 /**
  * Creates the Raft service factory for `createLibp2p({ services: { raft: raft(init) } })`.
  */
-export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft {
-  return (components) => new RaftService(components, init)
+export function raft<R = unknown> (init: RaftInit<R> = {}): (components: RaftComponents) => Raft<R> {
+  return (components) => new RaftService<R>(components, init)
 }
 
 export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
 export type * from './core/index.ts'
-export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotStartedError, NotVoterError, SnapshotTransferError, TimeoutError } from './errors.ts'
+export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotStartedError, NotVoterError, SessionExpiredError, SnapshotTransferError, TimeoutError } from './errors.ts'
 export * from './consensus/index.ts'

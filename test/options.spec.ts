@@ -67,7 +67,8 @@ describe('options: resolveOptions', () => {
       join: ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'],
       joinAsVoter: true,
       authorizeJoin: () => true,
-      datastorePrefix: '/x/y'
+      datastorePrefix: '/x/y',
+      maxSessions: 2
     }
     const bootstrap = ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN']
     expect(resolveOptions({ ...init, bootstrap })).to.deep.equal({ ...init, bootstrap })

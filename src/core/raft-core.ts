@@ -5,7 +5,7 @@ import { Progress } from './progress.ts'
 import { quorumIndex, voteOutcome } from './quorum.ts'
 import { ReadIndexTracker } from './read-index.ts'
 import type { ConfirmedRead } from './read-index.ts'
-import type { AddressBook, AppendRequest, AppendResponse, ConfigChange, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SnapshotMeta, SnapshotRequest, VoteRequest, VoteResponse } from './types.ts'
+import type { AddressBook, AppendRequest, AppendResponse, CommandEntry, ConfigChange, ConfigEntry, Configuration, Entry, HardState, HeartbeatRequest, Message, NodeId, Notification, ReadState, Ready, Role, SessionStamp, SnapshotMeta, SnapshotRequest, VoteRequest, VoteResponse } from './types.ts'
 
 /** Tuning of the core, in ticks and counts. */
 export interface CoreOptions {
@@ -271,11 +271,12 @@ export class RaftCore {
 
   /**
    * Appends a command to the leader's log, marked with the id of the
-   * forwarded `request` that carried it, if any. Throws `NotLeaderError`
+   * forwarded `request` that carried it and its client `session` stamp, if
+   * any. Throws `NotLeaderError`
    * elsewhere, and `LeadershipTransferInProgressError` while handing
    * leadership over.
    */
-  propose (data: Uint8Array, request?: number): { index: number, term: number } {
+  propose (data: Uint8Array, request?: number, session?: SessionStamp): { index: number, term: number } {
     if (this._role !== 'leader') {
       throw new NotLeaderError(this._leader)
     }
@@ -286,9 +287,13 @@ export class RaftCore {
       // It removed itself and steps down once that commits: what it took now only the next leader would apply.
       throw new NotLeaderError(undefined)
     }
-    const entry: Entry = request === undefined
-      ? { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data }
-      : { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data, request }
+    const entry: CommandEntry = { type: 'command', index: this.log.lastIndex() + 1, term: this._term, data }
+    if (request !== undefined) {
+      entry.request = request
+    }
+    if (session !== undefined) {
+      entry.session = session
+    }
     this.appendAsLeader(entry)
     return { index: entry.index, term: entry.term }
   }

@@ -40,6 +40,21 @@ export interface CommandEntry extends EntryBase {
    * index, so it learns the outcome even when the leader's answer is lost.
    */
   request?: number
+  /** Where the command belongs in a client session, if it was sent within one */
+  session?: SessionStamp
+}
+
+/**
+ * Marks a command sent within a client session (Raft thesis §6.3), so that
+ * a command retried under the same stamp is applied once. The core carries
+ * it and never reads it. Sequence 0 opens a session, whose id is then the
+ * entry's index.
+ */
+export interface SessionStamp {
+  client: number
+  sequence: number
+  /** Every sequence up to this one has its answer: their results need not be kept */
+  acknowledged: number
 }
 
 /** The empty entry a new leader appends so that it can commit entries of earlier terms. */
@@ -69,6 +84,8 @@ export interface SnapshotMeta {
   index: number
   term: number
   config: Configuration
+  /** The client sessions' table at this index, encoded by the shell; the core carries it and never reads it */
+  sessions?: Uint8Array
 }
 
 interface MessageBase {

@@ -338,6 +338,7 @@ export interface Entry {
   data: Uint8Array<ArrayBuffer>
   config?: Configuration
   request?: number
+  session?: SessionStamp
 }
 
 export namespace Entry {
@@ -398,6 +399,11 @@ export namespace Entry {
           w.uint64Number(obj.request)
         }
 
+        if (obj.session != null) {
+          w.uint32(58)
+          SessionStamp.codec().encode(obj.session, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -439,6 +445,12 @@ export namespace Entry {
             }
             case 6: {
               obj.request = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.session = SessionStamp.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.session
+              })
               break
             }
             default: {
@@ -496,6 +508,13 @@ export namespace Entry {
                 field: `${prefix}.request`,
                 value: reader.uint64Number()
               }
+              break
+            }
+            case 7: {
+              yield * SessionStamp.codec().stream(reader, reader.uint32(), `${prefix}.session`, {
+                limits: opts.limits?.session
+              })
+
               break
             }
             default: {
@@ -559,6 +578,21 @@ export namespace Entry {
     value: number
   }
 
+  export interface EntrySessionClientFieldEvent {
+    field: '$.session.client'
+    value: number
+  }
+
+  export interface EntrySessionSequenceFieldEvent {
+    field: '$.session.sequence'
+    value: number
+  }
+
+  export interface EntrySessionAcknowledgedFieldEvent {
+    field: '$.session.acknowledged'
+    value: number
+  }
+
   export function encode (obj: Partial<Entry>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Entry.codec())
   }
@@ -567,8 +601,618 @@ export namespace Entry {
     return decodeMessage(buf, Entry.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Generator<EntryIndexFieldEvent | EntryTermFieldEvent | EntryTypeFieldEvent | EntryDataFieldEvent | EntryConfigVotersFieldEvent | EntryConfigLearnersFieldEvent | EntryConfigAddressesIdFieldEvent | EntryConfigAddressesMultiaddrsFieldEvent | EntryRequestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Entry>): Generator<EntryIndexFieldEvent | EntryTermFieldEvent | EntryTypeFieldEvent | EntryDataFieldEvent | EntryConfigVotersFieldEvent | EntryConfigLearnersFieldEvent | EntryConfigAddressesIdFieldEvent | EntryConfigAddressesMultiaddrsFieldEvent | EntryRequestFieldEvent | EntrySessionClientFieldEvent | EntrySessionSequenceFieldEvent | EntrySessionAcknowledgedFieldEvent> {
     return streamMessage(buf, Entry.codec(), opts)
+  }
+}
+
+export interface SessionStamp {
+  client: number
+  sequence: number
+  acknowledged: number
+}
+
+export namespace SessionStamp {
+  let _codec: Codec<SessionStamp>
+
+  export const codec = (): Codec<SessionStamp> => {
+    if (_codec == null) {
+      _codec = message<SessionStamp>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.client != null && obj.client !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.client)
+        }
+
+        if ((obj.sequence != null && obj.sequence !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.sequence)
+        }
+
+        if ((obj.acknowledged != null && obj.acknowledged !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.acknowledged)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          client: 0,
+          sequence: 0,
+          acknowledged: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.client = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.sequence = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.acknowledged = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.client`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.sequence`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.acknowledged`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SessionStampClientFieldEvent {
+    field: '$.client'
+    value: number
+  }
+
+  export interface SessionStampSequenceFieldEvent {
+    field: '$.sequence'
+    value: number
+  }
+
+  export interface SessionStampAcknowledgedFieldEvent {
+    field: '$.acknowledged'
+    value: number
+  }
+
+  export function encode (obj: Partial<SessionStamp>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SessionStamp.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionStamp>): SessionStamp {
+    return decodeMessage(buf, SessionStamp.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionStamp>): Generator<SessionStampClientFieldEvent | SessionStampSequenceFieldEvent | SessionStampAcknowledgedFieldEvent> {
+    return streamMessage(buf, SessionStamp.codec(), opts)
+  }
+}
+
+export interface SessionTable {
+  sessions: ClientSession[]
+}
+
+export namespace SessionTable {
+  let _codec: Codec<SessionTable>
+
+  export const codec = (): Codec<SessionTable> => {
+    if (_codec == null) {
+      _codec = message<SessionTable>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.sessions != null && obj.sessions.length > 0) {
+          for (const value of obj.sessions) {
+            w.uint32(10)
+            ClientSession.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          sessions: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.sessions != null && obj.sessions.length === opts.limits.sessions) {
+                throw new MaxLengthError('Decode error - repeated field "sessions" had too many elements')
+              }
+
+              obj.sessions.push(ClientSession.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.sessions$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          sessions: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.sessions != null && obj.sessions === opts.limits.sessions) {
+                throw new MaxLengthError('Streaming decode error - repeated field "sessions" had too many elements')
+              }
+
+              for (const evt of ClientSession.codec().stream(reader, reader.uint32(), `${prefix}.sessions[]`, {
+                limits: opts.limits?.sessions$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.sessions
+                }
+              }
+
+              obj.sessions++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SessionTableSessionsClientFieldEvent {
+    field: '$.sessions[].client'
+    value: number
+    index: number
+  }
+
+  export interface SessionTableSessionsClosedUpToFieldEvent {
+    field: '$.sessions[].closedUpTo'
+    value: number
+    index: number
+  }
+
+  export interface SessionTableSessionsResultsSequenceFieldEvent {
+    field: '$.sessions[].results[].sequence'
+    value: number
+    index: number
+  }
+
+  export interface SessionTableSessionsResultsValueFieldEvent {
+    field: '$.sessions[].results[].value'
+    value: string
+    index: number
+  }
+
+  export interface SessionTableSessionsResultsErrorNameFieldEvent {
+    field: '$.sessions[].results[].errorName'
+    value: string
+    index: number
+  }
+
+  export interface SessionTableSessionsResultsErrorMessageFieldEvent {
+    field: '$.sessions[].results[].errorMessage'
+    value: string
+    index: number
+  }
+
+  export function encode (obj: Partial<SessionTable>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SessionTable.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionTable>): SessionTable {
+    return decodeMessage(buf, SessionTable.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionTable>): Generator<SessionTableSessionsClientFieldEvent | SessionTableSessionsClosedUpToFieldEvent | SessionTableSessionsResultsSequenceFieldEvent | SessionTableSessionsResultsValueFieldEvent | SessionTableSessionsResultsErrorNameFieldEvent | SessionTableSessionsResultsErrorMessageFieldEvent> {
+    return streamMessage(buf, SessionTable.codec(), opts)
+  }
+}
+
+export interface ClientSession {
+  client: number
+  closedUpTo: number
+  results: SessionResult[]
+}
+
+export namespace ClientSession {
+  let _codec: Codec<ClientSession>
+
+  export const codec = (): Codec<ClientSession> => {
+    if (_codec == null) {
+      _codec = message<ClientSession>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.client != null && obj.client !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.client)
+        }
+
+        if ((obj.closedUpTo != null && obj.closedUpTo !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.closedUpTo)
+        }
+
+        if (obj.results != null && obj.results.length > 0) {
+          for (const value of obj.results) {
+            w.uint32(26)
+            SessionResult.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          client: 0,
+          closedUpTo: 0,
+          results: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.client = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.closedUpTo = reader.uint64Number()
+              break
+            }
+            case 3: {
+              if (opts.limits?.results != null && obj.results.length === opts.limits.results) {
+                throw new MaxLengthError('Decode error - repeated field "results" had too many elements')
+              }
+
+              obj.results.push(SessionResult.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.results$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          results: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.client`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.closedUpTo`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.results != null && obj.results === opts.limits.results) {
+                throw new MaxLengthError('Streaming decode error - repeated field "results" had too many elements')
+              }
+
+              for (const evt of SessionResult.codec().stream(reader, reader.uint32(), `${prefix}.results[]`, {
+                limits: opts.limits?.results$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.results
+                }
+              }
+
+              obj.results++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ClientSessionClientFieldEvent {
+    field: '$.client'
+    value: number
+  }
+
+  export interface ClientSessionClosedUpToFieldEvent {
+    field: '$.closedUpTo'
+    value: number
+  }
+
+  export interface ClientSessionResultsSequenceFieldEvent {
+    field: '$.results[].sequence'
+    value: number
+    index: number
+  }
+
+  export interface ClientSessionResultsValueFieldEvent {
+    field: '$.results[].value'
+    value: string
+    index: number
+  }
+
+  export interface ClientSessionResultsErrorNameFieldEvent {
+    field: '$.results[].errorName'
+    value: string
+    index: number
+  }
+
+  export interface ClientSessionResultsErrorMessageFieldEvent {
+    field: '$.results[].errorMessage'
+    value: string
+    index: number
+  }
+
+  export function encode (obj: Partial<ClientSession>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ClientSession.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientSession>): ClientSession {
+    return decodeMessage(buf, ClientSession.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientSession>): Generator<ClientSessionClientFieldEvent | ClientSessionClosedUpToFieldEvent | ClientSessionResultsSequenceFieldEvent | ClientSessionResultsValueFieldEvent | ClientSessionResultsErrorNameFieldEvent | ClientSessionResultsErrorMessageFieldEvent> {
+    return streamMessage(buf, ClientSession.codec(), opts)
+  }
+}
+
+export interface SessionResult {
+  sequence: number
+  value?: string
+  errorName?: string
+  errorMessage?: string
+}
+
+export namespace SessionResult {
+  let _codec: Codec<SessionResult>
+
+  export const codec = (): Codec<SessionResult> => {
+    if (_codec == null) {
+      _codec = message<SessionResult>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.sequence != null && obj.sequence !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.sequence)
+        }
+
+        if (obj.value != null) {
+          w.uint32(18)
+          w.string(obj.value)
+        }
+
+        if (obj.errorName != null) {
+          w.uint32(26)
+          w.string(obj.errorName)
+        }
+
+        if (obj.errorMessage != null) {
+          w.uint32(34)
+          w.string(obj.errorMessage)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          sequence: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.sequence = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.value = reader.string()
+              break
+            }
+            case 3: {
+              obj.errorName = reader.string()
+              break
+            }
+            case 4: {
+              obj.errorMessage = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.sequence`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.value`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.errorName`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.errorMessage`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SessionResultSequenceFieldEvent {
+    field: '$.sequence'
+    value: number
+  }
+
+  export interface SessionResultValueFieldEvent {
+    field: '$.value'
+    value: string
+  }
+
+  export interface SessionResultErrorNameFieldEvent {
+    field: '$.errorName'
+    value: string
+  }
+
+  export interface SessionResultErrorMessageFieldEvent {
+    field: '$.errorMessage'
+    value: string
+  }
+
+  export function encode (obj: Partial<SessionResult>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SessionResult.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionResult>): SessionResult {
+    return decodeMessage(buf, SessionResult.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SessionResult>): Generator<SessionResultSequenceFieldEvent | SessionResultValueFieldEvent | SessionResultErrorNameFieldEvent | SessionResultErrorMessageFieldEvent> {
+    return streamMessage(buf, SessionResult.codec(), opts)
   }
 }
 
@@ -576,6 +1220,7 @@ export interface SnapshotMeta {
   index: number
   term: number
   config?: Configuration
+  sessions?: Uint8Array<ArrayBuffer>
 }
 
 export namespace SnapshotMeta {
@@ -601,6 +1246,11 @@ export namespace SnapshotMeta {
         if (obj.config != null) {
           w.uint32(26)
           Configuration.codec().encode(obj.config, w)
+        }
+
+        if (obj.sessions != null) {
+          w.uint32(34)
+          w.bytes(obj.sessions)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -630,6 +1280,10 @@ export namespace SnapshotMeta {
               obj.config = Configuration.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.config
               })
+              break
+            }
+            case 4: {
+              obj.sessions = reader.bytes()
               break
             }
             default: {
@@ -666,6 +1320,13 @@ export namespace SnapshotMeta {
                 limits: opts.limits?.config
               })
 
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.sessions`,
+                value: reader.bytes()
+              }
               break
             }
             default: {
@@ -714,6 +1375,11 @@ export namespace SnapshotMeta {
     value: string
   }
 
+  export interface SnapshotMetaSessionsFieldEvent {
+    field: '$.sessions'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SnapshotMeta>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SnapshotMeta.codec())
   }
@@ -722,7 +1388,7 @@ export namespace SnapshotMeta {
     return decodeMessage(buf, SnapshotMeta.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): Generator<SnapshotMetaIndexFieldEvent | SnapshotMetaTermFieldEvent | SnapshotMetaConfigVotersFieldEvent | SnapshotMetaConfigLearnersFieldEvent | SnapshotMetaConfigAddressesIdFieldEvent | SnapshotMetaConfigAddressesMultiaddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): Generator<SnapshotMetaIndexFieldEvent | SnapshotMetaTermFieldEvent | SnapshotMetaConfigVotersFieldEvent | SnapshotMetaConfigLearnersFieldEvent | SnapshotMetaConfigAddressesIdFieldEvent | SnapshotMetaConfigAddressesMultiaddrsFieldEvent | SnapshotMetaSessionsFieldEvent> {
     return streamMessage(buf, SnapshotMeta.codec(), opts)
   }
 }
@@ -905,6 +1571,11 @@ export namespace SnapshotRecord {
     value: string
   }
 
+  export interface SnapshotRecordMetaSessionsFieldEvent {
+    field: '$.meta.sessions'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface SnapshotRecordIdFieldEvent {
     field: '$.id'
     value: string
@@ -933,7 +1604,7 @@ export namespace SnapshotRecord {
     return decodeMessage(buf, SnapshotRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotRecord>): Generator<SnapshotRecordMetaIndexFieldEvent | SnapshotRecordMetaTermFieldEvent | SnapshotRecordMetaConfigVotersFieldEvent | SnapshotRecordMetaConfigLearnersFieldEvent | SnapshotRecordMetaConfigAddressesIdFieldEvent | SnapshotRecordMetaConfigAddressesMultiaddrsFieldEvent | SnapshotRecordIdFieldEvent | SnapshotRecordSizeFieldEvent | SnapshotRecordChunksFieldEvent | SnapshotRecordChecksumFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotRecord>): Generator<SnapshotRecordMetaIndexFieldEvent | SnapshotRecordMetaTermFieldEvent | SnapshotRecordMetaConfigVotersFieldEvent | SnapshotRecordMetaConfigLearnersFieldEvent | SnapshotRecordMetaConfigAddressesIdFieldEvent | SnapshotRecordMetaConfigAddressesMultiaddrsFieldEvent | SnapshotRecordMetaSessionsFieldEvent | SnapshotRecordIdFieldEvent | SnapshotRecordSizeFieldEvent | SnapshotRecordChunksFieldEvent | SnapshotRecordChecksumFieldEvent> {
     return streamMessage(buf, SnapshotRecord.codec(), opts)
   }
 }
@@ -1644,6 +2315,24 @@ export namespace RaftMessage {
     index: number
   }
 
+  export interface RaftMessageEntriesSessionClientFieldEvent {
+    field: '$.entries[].session.client'
+    value: number
+    index: number
+  }
+
+  export interface RaftMessageEntriesSessionSequenceFieldEvent {
+    field: '$.entries[].session.sequence'
+    value: number
+    index: number
+  }
+
+  export interface RaftMessageEntriesSessionAcknowledgedFieldEvent {
+    field: '$.entries[].session.acknowledged'
+    value: number
+    index: number
+  }
+
   export interface RaftMessageCommitFieldEvent {
     field: '$.commit'
     value: number
@@ -1708,6 +2397,11 @@ export namespace RaftMessage {
     value: string
   }
 
+  export interface RaftMessageSnapshotSessionsFieldEvent {
+    field: '$.snapshot.sessions'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface RaftMessageTransferFieldEvent {
     field: '$.transfer'
     value: boolean
@@ -1726,7 +2420,7 @@ export namespace RaftMessage {
     return decodeMessage(buf, RaftMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageEntriesConfigAddressesIdFieldEvent | RaftMessageEntriesConfigAddressesMultiaddrsFieldEvent | RaftMessageEntriesRequestFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent | RaftMessageSnapshotConfigAddressesIdFieldEvent | RaftMessageSnapshotConfigAddressesMultiaddrsFieldEvent | RaftMessageTransferFieldEvent | RaftMessageLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageFromFieldEvent | RaftMessageToFieldEvent | RaftMessageTermFieldEvent | RaftMessagePreVoteFieldEvent | RaftMessageLastIndexFieldEvent | RaftMessageLastTermFieldEvent | RaftMessageGrantedFieldEvent | RaftMessagePrevIndexFieldEvent | RaftMessagePrevTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageEntriesConfigVotersFieldEvent | RaftMessageEntriesConfigLearnersFieldEvent | RaftMessageEntriesConfigAddressesIdFieldEvent | RaftMessageEntriesConfigAddressesMultiaddrsFieldEvent | RaftMessageEntriesRequestFieldEvent | RaftMessageEntriesSessionClientFieldEvent | RaftMessageEntriesSessionSequenceFieldEvent | RaftMessageEntriesSessionAcknowledgedFieldEvent | RaftMessageCommitFieldEvent | RaftMessageSuccessFieldEvent | RaftMessageIndexFieldEvent | RaftMessageHintIndexFieldEvent | RaftMessageHintTermFieldEvent | RaftMessageContextFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotConfigVotersFieldEvent | RaftMessageSnapshotConfigLearnersFieldEvent | RaftMessageSnapshotConfigAddressesIdFieldEvent | RaftMessageSnapshotConfigAddressesMultiaddrsFieldEvent | RaftMessageSnapshotSessionsFieldEvent | RaftMessageTransferFieldEvent | RaftMessageLeaderFieldEvent> {
     return streamMessage(buf, RaftMessage.codec(), opts)
   }
 }
@@ -1736,6 +2430,7 @@ export interface ProposeRequest {
   command: Uint8Array<ArrayBuffer>
   term: number
   again: boolean
+  session?: SessionStamp
 }
 
 export namespace ProposeRequest {
@@ -1766,6 +2461,11 @@ export namespace ProposeRequest {
         if ((obj.again != null && obj.again !== false)) {
           w.uint32(32)
           w.bool(obj.again)
+        }
+
+        if (obj.session != null) {
+          w.uint32(42)
+          SessionStamp.codec().encode(obj.session, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1799,6 +2499,12 @@ export namespace ProposeRequest {
             }
             case 4: {
               obj.again = reader.bool()
+              break
+            }
+            case 5: {
+              obj.session = SessionStamp.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.session
+              })
               break
             }
             default: {
@@ -1844,6 +2550,13 @@ export namespace ProposeRequest {
               }
               break
             }
+            case 5: {
+              yield * SessionStamp.codec().stream(reader, reader.uint32(), `${prefix}.session`, {
+                limits: opts.limits?.session
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1876,6 +2589,21 @@ export namespace ProposeRequest {
     value: boolean
   }
 
+  export interface ProposeRequestSessionClientFieldEvent {
+    field: '$.session.client'
+    value: number
+  }
+
+  export interface ProposeRequestSessionSequenceFieldEvent {
+    field: '$.session.sequence'
+    value: number
+  }
+
+  export interface ProposeRequestSessionAcknowledgedFieldEvent {
+    field: '$.session.acknowledged'
+    value: number
+  }
+
   export function encode (obj: Partial<ProposeRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ProposeRequest.codec())
   }
@@ -1884,7 +2612,7 @@ export namespace ProposeRequest {
     return decodeMessage(buf, ProposeRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): Generator<ProposeRequestIdFieldEvent | ProposeRequestCommandFieldEvent | ProposeRequestTermFieldEvent | ProposeRequestAgainFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeRequest>): Generator<ProposeRequestIdFieldEvent | ProposeRequestCommandFieldEvent | ProposeRequestTermFieldEvent | ProposeRequestAgainFieldEvent | ProposeRequestSessionClientFieldEvent | ProposeRequestSessionSequenceFieldEvent | ProposeRequestSessionAcknowledgedFieldEvent> {
     return streamMessage(buf, ProposeRequest.codec(), opts)
   }
 }
@@ -2522,6 +3250,24 @@ export namespace Frame {
     index: number
   }
 
+  export interface FrameMessageEntriesSessionClientFieldEvent {
+    field: '$.message.entries[].session.client'
+    value: number
+    index: number
+  }
+
+  export interface FrameMessageEntriesSessionSequenceFieldEvent {
+    field: '$.message.entries[].session.sequence'
+    value: number
+    index: number
+  }
+
+  export interface FrameMessageEntriesSessionAcknowledgedFieldEvent {
+    field: '$.message.entries[].session.acknowledged'
+    value: number
+    index: number
+  }
+
   export interface FrameMessageCommitFieldEvent {
     field: '$.message.commit'
     value: number
@@ -2586,6 +3332,11 @@ export namespace Frame {
     value: string
   }
 
+  export interface FrameMessageSnapshotSessionsFieldEvent {
+    field: '$.message.snapshot.sessions'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface FrameMessageTransferFieldEvent {
     field: '$.message.transfer'
     value: boolean
@@ -2614,6 +3365,21 @@ export namespace Frame {
   export interface FrameProposeAgainFieldEvent {
     field: '$.propose.again'
     value: boolean
+  }
+
+  export interface FrameProposeSessionClientFieldEvent {
+    field: '$.propose.session.client'
+    value: number
+  }
+
+  export interface FrameProposeSessionSequenceFieldEvent {
+    field: '$.propose.session.sequence'
+    value: number
+  }
+
+  export interface FrameProposeSessionAcknowledgedFieldEvent {
+    field: '$.propose.session.acknowledged'
+    value: number
   }
 
   export interface FrameProposeResultIdFieldEvent {
@@ -2675,7 +3441,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesConfigAddressesIdFieldEvent | FrameMessageEntriesConfigAddressesMultiaddrsFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageSnapshotConfigAddressesIdFieldEvent | FrameMessageSnapshotConfigAddressesMultiaddrsFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeAgainFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesConfigAddressesIdFieldEvent | FrameMessageEntriesConfigAddressesMultiaddrsFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageEntriesSessionClientFieldEvent | FrameMessageEntriesSessionSequenceFieldEvent | FrameMessageEntriesSessionAcknowledgedFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageSnapshotConfigAddressesIdFieldEvent | FrameMessageSnapshotConfigAddressesMultiaddrsFieldEvent | FrameMessageSnapshotSessionsFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeAgainFieldEvent | FrameProposeSessionClientFieldEvent | FrameProposeSessionSequenceFieldEvent | FrameProposeSessionAcknowledgedFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }
@@ -3018,6 +3784,24 @@ export namespace SnapshotOffer {
     index: number
   }
 
+  export interface SnapshotOfferMessageEntriesSessionClientFieldEvent {
+    field: '$.message.entries[].session.client'
+    value: number
+    index: number
+  }
+
+  export interface SnapshotOfferMessageEntriesSessionSequenceFieldEvent {
+    field: '$.message.entries[].session.sequence'
+    value: number
+    index: number
+  }
+
+  export interface SnapshotOfferMessageEntriesSessionAcknowledgedFieldEvent {
+    field: '$.message.entries[].session.acknowledged'
+    value: number
+    index: number
+  }
+
   export interface SnapshotOfferMessageCommitFieldEvent {
     field: '$.message.commit'
     value: number
@@ -3082,6 +3866,11 @@ export namespace SnapshotOffer {
     value: string
   }
 
+  export interface SnapshotOfferMessageSnapshotSessionsFieldEvent {
+    field: '$.message.snapshot.sessions'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface SnapshotOfferMessageTransferFieldEvent {
     field: '$.message.transfer'
     value: boolean
@@ -3115,7 +3904,7 @@ export namespace SnapshotOffer {
     return decodeMessage(buf, SnapshotOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageEntriesConfigAddressesIdFieldEvent | SnapshotOfferMessageEntriesConfigAddressesMultiaddrsFieldEvent | SnapshotOfferMessageEntriesRequestFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferMessageSnapshotConfigAddressesIdFieldEvent | SnapshotOfferMessageSnapshotConfigAddressesMultiaddrsFieldEvent | SnapshotOfferMessageTransferFieldEvent | SnapshotOfferMessageLeaderFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotOffer>): Generator<SnapshotOfferMessageTypeFieldEvent | SnapshotOfferMessageFromFieldEvent | SnapshotOfferMessageToFieldEvent | SnapshotOfferMessageTermFieldEvent | SnapshotOfferMessagePreVoteFieldEvent | SnapshotOfferMessageLastIndexFieldEvent | SnapshotOfferMessageLastTermFieldEvent | SnapshotOfferMessageGrantedFieldEvent | SnapshotOfferMessagePrevIndexFieldEvent | SnapshotOfferMessagePrevTermFieldEvent | SnapshotOfferMessageEntriesIndexFieldEvent | SnapshotOfferMessageEntriesTermFieldEvent | SnapshotOfferMessageEntriesTypeFieldEvent | SnapshotOfferMessageEntriesDataFieldEvent | SnapshotOfferMessageEntriesConfigVotersFieldEvent | SnapshotOfferMessageEntriesConfigLearnersFieldEvent | SnapshotOfferMessageEntriesConfigAddressesIdFieldEvent | SnapshotOfferMessageEntriesConfigAddressesMultiaddrsFieldEvent | SnapshotOfferMessageEntriesRequestFieldEvent | SnapshotOfferMessageEntriesSessionClientFieldEvent | SnapshotOfferMessageEntriesSessionSequenceFieldEvent | SnapshotOfferMessageEntriesSessionAcknowledgedFieldEvent | SnapshotOfferMessageCommitFieldEvent | SnapshotOfferMessageSuccessFieldEvent | SnapshotOfferMessageIndexFieldEvent | SnapshotOfferMessageHintIndexFieldEvent | SnapshotOfferMessageHintTermFieldEvent | SnapshotOfferMessageContextFieldEvent | SnapshotOfferMessageSnapshotIndexFieldEvent | SnapshotOfferMessageSnapshotTermFieldEvent | SnapshotOfferMessageSnapshotConfigVotersFieldEvent | SnapshotOfferMessageSnapshotConfigLearnersFieldEvent | SnapshotOfferMessageSnapshotConfigAddressesIdFieldEvent | SnapshotOfferMessageSnapshotConfigAddressesMultiaddrsFieldEvent | SnapshotOfferMessageSnapshotSessionsFieldEvent | SnapshotOfferMessageTransferFieldEvent | SnapshotOfferMessageLeaderFieldEvent | SnapshotOfferSizeFieldEvent | SnapshotOfferChunksFieldEvent | SnapshotOfferChecksumFieldEvent> {
     return streamMessage(buf, SnapshotOffer.codec(), opts)
   }
 }

@@ -7,7 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Entry as PbEntry, HardState as PbHardState, MembershipRequest as PbMembershipRequest, RaftMessage as PbMessage } from './raft.ts'
 import type { Configuration as PbConfiguration, SnapshotMeta as PbSnapshotMeta } from './raft.ts'
-import type { Configuration, Entry, HardState, Message, SnapshotMeta } from '../core/index.ts'
+import type { CommandEntry, Configuration, Entry, HardState, Message, SnapshotMeta } from '../core/index.ts'
 import type { MembershipRequest } from '../service/membership.ts'
 
 const ENTRY_TYPES = {
@@ -39,15 +39,24 @@ export function entryToPb (entry: Entry): PbEntry {
     // protons types bytes as ArrayBuffer-backed; encoding reads any Uint8Array
     data: (entry.type === 'command' ? entry.data : EMPTY) as Uint8Array<ArrayBuffer>,
     config: entry.type === 'config' ? configToPb(entry.config) : undefined,
-    request: entry.type === 'command' ? entry.request : undefined
+    request: entry.type === 'command' ? entry.request : undefined,
+    session: entry.type === 'command' ? entry.session : undefined
   }
 }
 
 export function entryFromPb (pb: PbEntry): Entry {
   const { index, term } = pb
   switch (pb.type) {
-    case PbEntry.Type.COMMAND:
-      return pb.request === undefined ? { type: 'command', index, term, data: pb.data } : { type: 'command', index, term, data: pb.data, request: pb.request }
+    case PbEntry.Type.COMMAND: {
+      const entry: CommandEntry = { type: 'command', index, term, data: pb.data }
+      if (pb.request !== undefined) {
+        entry.request = pb.request
+      }
+      if (pb.session !== undefined) {
+        entry.session = pb.session
+      }
+      return entry
+    }
     case PbEntry.Type.NOOP:
       return { type: 'noop', index, term }
     case PbEntry.Type.CONFIG:
@@ -75,14 +84,18 @@ export function decodeHardState (bytes: Uint8Array): HardState {
 }
 
 export function snapshotMetaToPb (meta: SnapshotMeta): PbSnapshotMeta {
-  return { index: meta.index, term: meta.term, config: configToPb(meta.config) }
+  return { index: meta.index, term: meta.term, config: configToPb(meta.config), sessions: meta.sessions as Uint8Array<ArrayBuffer> | undefined }
 }
 
 export function snapshotMetaFromPb (pb: PbSnapshotMeta | undefined): SnapshotMeta {
   if (pb === undefined) {
     throw new InvalidMessageError('snapshot metadata is missing')
   }
-  return { index: pb.index, term: pb.term, config: configFromPb(pb.config) }
+  const meta: SnapshotMeta = { index: pb.index, term: pb.term, config: configFromPb(pb.config) }
+  if (pb.sessions !== undefined) {
+    meta.sessions = pb.sessions
+  }
+  return meta
 }
 
 function configToPb (config: Configuration): PbConfiguration {

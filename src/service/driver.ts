@@ -1,11 +1,14 @@
 import { NotStartedError } from '@libp2p/interface'
+import { MAX_SESSION_RESULTS } from '../constants.ts'
 import { coreOptions } from '../options.ts'
 import { messageToPb } from '../pb/translate.ts'
+import { ClientSessionTable } from './session-table.ts'
 import { Waiters } from './waiters.ts'
 import type { FrameTransport, ServiceSeams } from './seams.ts'
+import type { Applied } from './session-table.ts'
 import type { Snapshots } from './snapshots.ts'
 import type { AppliedLog, ApplyOutcome } from './waiters.ts'
-import type { AddressBook, ConfigChange, Configuration, CoreState, Entry, HardState, Message, NodeId, Notification, RaftCore, SnapshotMeta } from '../core/index.ts'
+import type { AddressBook, CommandEntry, ConfigChange, Configuration, CoreState, Entry, HardState, Message, NodeId, Notification, RaftCore, SessionStamp, SnapshotMeta } from '../core/index.ts'
 import type { RaftEvents } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { RaftStorage } from '../storage/raft-storage.ts'
@@ -63,6 +66,8 @@ export class Driver implements AppliedLog {
   private written: HardState | undefined
   private _appliedIndex = 0
   private nextReadId = 1
+  /** The client sessions, as applied up to `appliedIndex` */
+  private readonly sessions: ClientSessionTable
 
   constructor (init: DriverInit) {
     this.seams = init.seams
@@ -74,6 +79,7 @@ export class Driver implements AppliedLog {
     this.log = init.log
     this.onNotification = init.onNotification
     this.waiters = new Waiters(init.seams.clock, init.options, this)
+    this.sessions = new ClientSessionTable(init.options.maxSessions, MAX_SESSION_RESULTS)
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -191,9 +197,10 @@ export class Driver implements AppliedLog {
     return this.live().needsSnapshot(snapshot)
   }
 
-  /** What a snapshot of the state machine taken now covers */
+  /** What a snapshot of the state machine taken now covers, the client sessions' table included */
   snapshotMeta (): SnapshotMeta {
-    return this.live().snapshotMeta()
+    const meta = this.live().snapshotMeta()
+    return this.sessions.size === 0 ? meta : { ...meta, sessions: this.sessions.encode() }
   }
 
   inConfig (id: NodeId): boolean {
@@ -209,9 +216,9 @@ export class Driver implements AppliedLog {
 
   // ---- changes (each schedules the processing it needs) ------------------
 
-  /** Appends a command while this node leads, marked with the forwarded `request` that carried it, if any. */
-  propose (command: Uint8Array, request?: number): { index: number, term: number } {
-    const slot = this.live().propose(command, request)
+  /** Appends a command while this node leads, marked with the forwarded `request` that carried it and its client `session` stamp, if any. */
+  propose (command: Uint8Array, request?: number, session?: SessionStamp): { index: number, term: number } {
+    const slot = this.live().propose(command, request, session)
     this.schedule()
     return slot
   }
@@ -260,6 +267,7 @@ export class Driver implements AppliedLog {
   /** The state machine now holds a snapshot's state. */
   restored (snapshot: SnapshotMeta): void {
     this._appliedIndex = snapshot.index
+    this.sessions.restore(snapshot.sessions)
     this.waiters.restored(snapshot.index, snapshot.term)
   }
 
@@ -364,24 +372,45 @@ export class Driver implements AppliedLog {
 
   private async applyAll (entries: Entry[]): Promise<void> {
     for (const entry of entries) {
-      const outcome: ApplyOutcome = { term: entry.term, result: undefined }
+      let outcome: ApplyOutcome = { term: entry.term, result: undefined }
+      /** Whether the state machine ran the command: not for a session's duplicate or bookkeeping */
+      let ran = false
       if (entry.type === 'command') {
-        try {
-          outcome.result = this.options.stateMachine.apply(entry.data, { index: entry.index, term: entry.term })
-          if (outcome.result instanceof Promise) {
-            // Await only real promises: most state machines apply synchronously.
-            outcome.result = await outcome.result
-          }
-        } catch (err: any) {
-          outcome.error = err
-          this.log.error('the state machine threw applying entry %d - %e', entry.index, err)
+        let applied: Applied | Promise<Applied>
+        if (entry.session === undefined) {
+          ran = true
+          applied = this.applyCommand(entry)
+        } else {
+          applied = this.sessions.apply(entry.index, entry.session, () => {
+            ran = true
+            return this.applyCommand(entry)
+          })
         }
+        if (applied instanceof Promise) {
+          // Await only real promises: most state machines apply synchronously.
+          applied = await applied
+        }
+        outcome = { term: entry.term, ...applied }
       }
       this._appliedIndex = entry.index
       this.waiters.applied(entry.index, outcome, entry.type === 'command' && entry.request !== undefined ? { id: entry.request, command: entry.data } : undefined)
-      if (entry.type === 'command' && this.events.listenerCount('raft:apply') > 0) {
+      if (ran && entry.type === 'command' && this.events.listenerCount('raft:apply') > 0) {
         this.events.safeDispatchEvent('raft:apply', { detail: { index: entry.index, term: entry.term, command: entry.data, result: outcome.result } })
       }
+    }
+  }
+
+  /** Runs a command through the state machine; what it threw becomes the outcome's error. */
+  private applyCommand (entry: CommandEntry): Applied | Promise<Applied> {
+    const failed = (err: any): Applied => {
+      this.log.error('the state machine threw applying entry %d - %e', entry.index, err)
+      return { result: undefined, error: err }
+    }
+    try {
+      const result = this.options.stateMachine.apply(entry.data, { index: entry.index, term: entry.term })
+      return result instanceof Promise ? result.then(value => ({ result: value }), failed) : { result }
+    } catch (err: any) {
+      return failed(err)
     }
   }
 

@@ -6,7 +6,7 @@ import type { Driver } from './driver.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
 import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
-import type { NodeId } from '../core/index.ts'
+import type { NodeId, SessionStamp } from '../core/index.ts'
 import type { CommitResult, MembershipResult } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { ProposeRequest, ProposeResponse } from '../pb/raft.ts'
@@ -29,7 +29,7 @@ export interface ForwarderInit {
 
 /** What the forwarder carries: a command or a membership change to the leader, or a join to the member named. */
 type Errand =
-  | { kind: 'command', command: Uint8Array }
+  | { kind: 'command', command: Uint8Array, session?: SessionStamp }
   | { kind: 'membership', request: MembershipRequest }
   | { kind: 'join', to: NodeId, request: MembershipRequest }
 
@@ -136,14 +136,15 @@ export class Forwarder {
   }
 
   /**
-   * Commits a command through the leader and resolves once this node has
-   * applied it, with this node's result; a command proven not committed is
-   * sent again while the deadline allows.
+   * Commits a command (stamped with its client `session`, if sent within
+   * one) through the leader and resolves once this node has applied it,
+   * with this node's result; a command proven not committed is sent again
+   * while the deadline allows.
    */
-  async commit (command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
+  async commit (command: Uint8Array, deadline: Deadline, session?: SessionStamp): Promise<CommitResult> {
     for (;;) {
       try {
-        return await this.commitOnce(command, deadline)
+        return await this.commitOnce(command, deadline, session)
       } catch (err: any) {
         if (!provenNotCommitted(err) || deadline.expired) {
           throw err
@@ -196,10 +197,10 @@ export class Forwarder {
   }
 
   /** One try: append here while leading, or forward; resolves once applied here. */
-  private async commitOnce (command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
+  private async commitOnce (command: Uint8Array, deadline: Deadline, session: SessionStamp | undefined): Promise<CommitResult> {
     for (;;) {
       // Decided synchronously, so that what a call sends or appends goes out at once.
-      const route = this.route({ kind: 'command', command }, deadline)
+      const route = this.route({ kind: 'command', command, session }, deadline)
       if ('here' in route) {
         const slot = await route.here
         return this.waiters.waitApplied(slot.index, slot.term, deadline)
@@ -208,15 +209,15 @@ export class Forwarder {
         await route.wait
         continue
       }
-      return this.forwardCommand(route.to, command, deadline)
+      return this.forwardCommand(route.to, command, deadline, session)
     }
   }
 
   /** Forwards a command to `to`, the leader of this node's term, and waits for its outcome in this node's log. */
-  private async forwardCommand (to: NodeId, command: Uint8Array, deadline: Deadline): Promise<CommitResult> {
+  private async forwardCommand (to: NodeId, command: Uint8Array, deadline: Deadline, session: SessionStamp | undefined): Promise<CommitResult> {
     const id = requestId(this.random)
     const term = this.driver.term
-    const forwarded: Forwarded = { to, request: { id, term, command: command as Uint8Array<ArrayBuffer>, again: false }, sentAt: 0, answered: false }
+    const forwarded: Forwarded = { to, request: { id, term, command: command as Uint8Array<ArrayBuffer>, again: false, session }, sentAt: 0, answered: false }
     const outcome = this.waiters.waitForwarded({ id, command }, term, deadline)
     this.forwarded.set(id, forwarded)
     this.stopResending ??= this.clock.every(this.options.electionTimeout, () => { this.resendUnanswered() })
@@ -314,7 +315,7 @@ export class Forwarder {
         return { wait: this.waiters.until(() => driver.transferTarget === undefined || driver.role !== 'leader', deadline, () => new LeadershipTransferInProgressError(driver.transferTarget)) }
       }
       if (driver.config.voters.includes(this.self)) {
-        return { here: driver.propose(errand.command) }
+        return { here: driver.propose(errand.command, undefined, errand.session) }
       }
     }
     // A leader that removed itself takes no commands: the next leader does.

@@ -177,7 +177,7 @@ export class Inbound {
       reply({ index: 0, term: 0, error: 'RequestForgottenError', leader: driver.leader })
       return
     }
-    const slot = driver.propose(request.command, request.id)
+    const slot = driver.propose(request.command, request.id, request.session)
     this.appended.remember(driver.term, sender, request.id, slot)
     reply(slot)
   }

@@ -5,6 +5,7 @@ import { bootstrapState } from '../core/index.ts'
 import { CommitTimeoutError, InvalidParametersError, NoLeaderError } from '../errors.ts'
 import { resolveOptions } from '../options.ts'
 import { RaftStorage } from '../storage/raft-storage.ts'
+import { ClientSession } from './client-session.ts'
 import { Driver } from './driver.ts'
 import { Forwarder } from './forwarder.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
@@ -18,8 +19,8 @@ import { Snapshots } from './snapshots.ts'
 import type { BootstrapMember } from '../bootstrap.ts'
 import type { Clock, FrameTransport, ServiceSeams, SnapshotChannel } from './seams.ts'
 import type { Waiters } from './waiters.ts'
-import type { Notification, RaftCore, SnapshotMeta } from '../core/index.ts'
-import type { CommitResult, JoinOptions, MembershipResult, PeerInput, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftStatus } from '../index.ts'
+import type { Notification, RaftCore, SessionStamp, SnapshotMeta } from '../core/index.ts'
+import type { CommitResult, JoinOptions, MembershipResult, PeerInput, Raft, RaftComponents, RaftEvents, RaftInit, RaftRole, RaftSession, RaftStatus } from '../index.ts'
 import type { MembershipRequest } from './membership.ts'
 import type { RaftOptions } from '../options.ts'
 import type { AbortOptions, Logger, PeerId, Startable } from '@libp2p/interface'
@@ -34,7 +35,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
  * and the `MemberTracker`. Time, randomness, the network and the core come
  * through `ServiceSeams`.
  */
-export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft, Startable {
+export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>> implements Raft<R>, Startable {
   readonly [Symbol.toStringTag] = 'libp2p-raft'
   readonly [serviceCapabilities]: string[] = ['libp2p-raft']
   readonly [serviceDependencies]: string[] = ['@libp2p/identify']
@@ -62,7 +63,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private joining: Promise<void> | undefined
 
   /** `seams` replace what the service takes from outside the process; only the simulator passes them. */
-  constructor (components: RaftComponents, init: RaftInit = {}, seams: Partial<ServiceSeams> = {}) {
+  constructor (components: RaftComponents, init: RaftInit<R> = {}, seams: Partial<ServiceSeams> = {}) {
     const log = components.logger.forComponent('libp2p:raft')
     super(log)
     this.components = components
@@ -227,7 +228,27 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   // ---- commands and reads -------------------------------------------------
 
-  async commit (command: Uint8Array, options: AbortOptions = {}): Promise<CommitResult> {
+  async commit (command: Uint8Array, options: AbortOptions = {}): Promise<CommitResult<R>> {
+    this.checkCommand(command)
+    return this.waiters.within(options, async (deadline) => this.forwarder.commit(command, deadline)) as Promise<CommitResult<R>>
+  }
+
+  async openSession (options: AbortOptions = {}): Promise<RaftSession<R>> {
+    this.assertRunning()
+    const { index } = await this.waiters.within(options, async (deadline) => this.forwarder.commit(OPENS_SESSION_COMMAND, deadline, OPENS_SESSION))
+    this.log('opened client session %d', index)
+    return new ClientSession({
+      id: index,
+      check: (command) => { this.checkCommand(command) },
+      commit: async (command, deadline, stamp) => this.forwarder.commit(command, deadline, stamp),
+      waiters: this.waiters,
+      clock: this.clock,
+      retryPause: this.options.heartbeatInterval
+    }) as RaftSession<R>
+  }
+
+  /** A command `commit()` can take, on a running node. */
+  private checkCommand (command: Uint8Array): void {
     this.assertRunning()
     if (!(command instanceof Uint8Array)) {
       throw new InvalidParametersError('command must be a Uint8Array')
@@ -235,7 +256,6 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     if (command.byteLength > this.options.maxCommandSize) {
       throw new InvalidParametersError(`command of ${command.byteLength} bytes exceeds maxCommandSize (${this.options.maxCommandSize})`)
     }
-    return this.waiters.within(options, async (deadline) => this.forwarder.commit(command, deadline))
   }
 
   async waitForLeader (options: AbortOptions = {}): Promise<PeerId> {
@@ -427,6 +447,10 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     }
   }
 }
+
+/** The stamp of the entry that opens a client session (sequence 0), whose index becomes the session's id */
+const OPENS_SESSION: SessionStamp = { client: 0, sequence: 0, acknowledged: 0 }
+const OPENS_SESSION_COMMAND = new Uint8Array(0)
 
 function toRaftRole (role: RaftCore['role']): RaftRole {
   return role === 'pre-candidate' ? 'follower' : role
