@@ -435,7 +435,4 @@ export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft
   return (components) => new RaftService(components, init)
 }
 
-export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
-export type * from './core/index.ts'
 export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotStartedError, NotVoterError, SnapshotTransferError, TimeoutError } from './errors.ts'
-export * from './consensus/index.ts'
