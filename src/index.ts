@@ -501,7 +501,4 @@ export function raft<R = unknown> (init: RaftInit<R> = {}): (components: RaftCom
   return (components) => new RaftService<R>(components, init)
 }
 
-export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
-export type * from './core/index.ts'
 export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotStartedError, NotVoterError, SessionExpiredError, SnapshotTransferError, TimeoutError } from './errors.ts'
-export * from './consensus/index.ts'

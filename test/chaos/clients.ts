@@ -27,7 +27,7 @@ const CONTROLLER_MARGIN_MS = 5000
 const THINK_MS = 15
 const REGISTERS = 3
 
-/** Errors after which the operation certainly did not take effect (see README, "What a failed commit() tells you"). */
+/** Errors after which the operation certainly did not take effect (see docs/guide.md, "What a failed commit() tells you"). */
 const NOT_APPLIED = new Set(['NoLeaderError', 'NotCommittedError', 'NotStartedError', 'InvalidParametersError', 'LeadershipTransferInProgressError'])
 
 export class Workload {

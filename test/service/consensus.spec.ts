@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util'
 import { expect } from 'aegir/chai'
-import { InvalidEntryError, InvalidParametersError, NotAttachedError, OpLogConsensus, StateConsensus, consensusEntryType, jsonCodec } from '../../src/index.ts'
+import { InvalidEntryError, NotAttachedError, OpLogConsensus, StateConsensus, consensusEntryType, jsonCodec } from '../../src/consensus/index.ts'
+import { InvalidParametersError } from '../../src/index.ts'
 import { createClusterWith, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
 import { rejection } from '../utils/rejection.ts'
-import type { Codec, ConsensusUpdate, OpLogConsensusInit, Raft, RaftEvents, ReplicatedState, StateMachine } from '../../src/index.ts'
+import type { Codec, ConsensusUpdate, OpLogConsensusInit, ReplicatedState } from '../../src/consensus/index.ts'
+import type { Raft, RaftEvents, StateMachine } from '../../src/index.ts'
 import type { KvStateMachine } from '../utils/kv.ts'
 import type { TestNode } from '../utils/nodes.ts'
 
