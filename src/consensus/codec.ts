@@ -12,7 +12,7 @@ import { InvalidParametersError } from '../errors.ts'
  *
  * ```TypeScript
  * import * as cborg from 'cborg'
- * import type { Codec } from 'libp2p-raft'
+ * import type { Codec } from 'libp2p-raft/consensus'
  *
  * const cbor: Codec<PinOp> = {
  *   encode: (op) => cborg.encode(op),
