@@ -19,7 +19,7 @@
 import { History } from '../history.ts'
 import { encodeInput } from './kv-machine.ts'
 import type { ServiceCluster, SimMember } from './service-cluster.ts'
-import type { RaftSession } from '../../../src/index.ts'
+import type { RaftSession, SessionCommitResult } from '../../../src/index.ts'
 import type { RaftService } from '../../../src/service/raft-service.ts'
 import type { KvInput, KvOutput, Operation } from '../linearizability.ts'
 
@@ -213,12 +213,7 @@ export class ServiceWorkload {
       try {
         const committed = await session.commit(command, { signal: this.signal(), sequence })
         const result = committed.result as KvOutput | undefined
-        if (result?.kind !== input.kind || (sequence !== undefined && committed.sequence !== sequence)) {
-          this.violated(`session commit of ${input.value} (sequence ${String(sequence)}) on ${member.name} resolved with ${JSON.stringify(committed)}, not its first apply result`)
-        }
-        if (member.service === service && member.kv?.hasApplied(input.value) !== true) {
-          this.violated(`session commit of ${input.value} on ${member.name} resolved, but ${member.name}'s state never had it applied`)
-        }
+        this.checkSessionCommit(open, input, committed, sequence)
         if (retry > 0) {
           this.sessionStats.recovered++
         }
@@ -241,6 +236,16 @@ export class ServiceWorkload {
         sequence = err.sequence
         this.sessionStats.retries++
       }
+    }
+  }
+
+  /** A resolved session commit must give the command's first result, and the member's state must hold it. */
+  private checkSessionCommit ({ member, service }: OpenSession, input: ChangeInput, committed: SessionCommitResult, sequence: number | undefined): void {
+    if ((committed.result as KvOutput | undefined)?.kind !== input.kind || (sequence !== undefined && committed.sequence !== sequence)) {
+      this.violated(`session commit of ${input.value} (sequence ${String(sequence)}) on ${member.name} resolved with ${JSON.stringify(committed)}, not its first apply result`)
+    }
+    if (member.service === service && member.kv?.hasApplied(input.value) !== true) {
+      this.violated(`session commit of ${input.value} on ${member.name} resolved, but ${member.name}'s state never had it applied`)
     }
   }
 
