@@ -49,7 +49,7 @@ const serviceCampaign: Campaign = {
   names: () => values.scenario === undefined ? SERVICE_SCENARIOS.map(s => s.name) : [serviceScenario(values.scenario).name],
   async run (name, seed, noisy) {
     const summary = await runServiceScenario(serviceScenario(name), seed, { noisy })
-    return { operations: summary.operations, counters: { leaders: summary.leaders, transfers: summary.transfers, resets: summary.resets, 'membership calls': ['addVoter', 'addLearner', 'removeMember', 'transferLeadership', 'join'].reduce((n, kind) => n + (summary.calls.get(kind) ?? 0), 0) } }
+    return { operations: summary.operations, counters: { leaders: summary.leaders, transfers: summary.transfers, resets: summary.resets, 'sessions opened': summary.sessions.opened, 'session retries': summary.sessions.retries, 'retries resolved': summary.sessions.recovered, 'sessions expired': summary.sessions.expired, 'membership calls': ['addVoter', 'addLearner', 'removeMember', 'transferLeadership', 'join'].reduce((n, kind) => n + (summary.calls.get(kind) ?? 0), 0) } }
   },
   isFailure: (err): err is Error => err instanceof ServiceScenarioFailure
 }

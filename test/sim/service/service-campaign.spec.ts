@@ -27,6 +27,12 @@ describe('simulation: the real service under faults', function () {
         expect(summaries.reduce((n, s) => n + s.completed, 0)).to.be.greaterThan(seeds * 20)
         expect(callsOf(summaries, 'write', 'cas')).to.be.greaterThan(seeds * 10)
         expect(callsOf(summaries, 'read')).to.be.greaterThan(seeds * 5)
+        if (scenario.sessions !== undefined) {
+          // Sessions opened, and commands of unknown outcome sent again until some resolved.
+          const sessions = summaries.map(s => s.sessions)
+          expect(sessions.reduce((n, s) => n + s.opened, 0)).to.be.greaterThan(seeds)
+          expect(sessions.reduce((n, s) => n + s.recovered, 0)).to.be.greaterThan(0)
+        }
         if (scenario.membership !== undefined) {
           expect(callsOf(summaries, 'addVoter', 'addLearner', 'removeMember', 'transferLeadership', 'join')).to.be.greaterThan(0)
         }

@@ -14,6 +14,7 @@ import { ServiceWorkload } from './service-workload.ts'
 import { CALM } from './sim-network.ts'
 import type { CoreFactory, SimMember } from './service-cluster.ts'
 import type { ServiceScenario } from './service-scenarios.ts'
+import type { SessionStats } from './service-workload.ts'
 import type { NetworkFaults } from './sim-network.ts'
 
 export interface ServiceRunOptions {
@@ -31,6 +32,8 @@ export interface ServiceRunSummary {
   unknown: number
   /** Calls by kind */
   calls: Map<string, number>
+  /** What the session clients did */
+  sessions: SessionStats
   leaders: number
   /** Virtual ms the run took */
   virtualMs: number
@@ -84,7 +87,7 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
   if (options.noisy) {
     cluster.network.faults = { ...cluster.network.faults, ...NOISE }
   }
-  const workload = new ServiceWorkload(cluster, { clients: s.clients, keys: 3, membership: s.membership, largeValue: s.largeValue })
+  const workload = new ServiceWorkload(cluster, { clients: s.clients, keys: 3, membership: s.membership, largeValue: s.largeValue, sessions: s.sessions, timeout: s.timeout })
   try {
     workload.start()
     await s.run({ cluster, workload, noisy: options.noisy })
@@ -110,6 +113,7 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
     completed: workload.history.completed,
     unknown: workload.history.unknown,
     calls: workload.calls,
+    sessions: workload.sessionStats,
     leaders: cluster.safety.leaderTerms(),
     virtualMs: cluster.world.now,
     ...cluster.network.stats

@@ -8,8 +8,10 @@ import { CommitTimeoutError } from '../../../src/errors.ts'
 import { AppendedRequests } from '../../../src/service/appended-requests.ts'
 import { Forwarder } from '../../../src/service/forwarder.ts'
 import { Inbound } from '../../../src/service/inbound.ts'
+import { ClientSessionTable } from '../../../src/service/session-table.ts'
 import { Snapshots } from '../../../src/service/snapshots.ts'
 import { Waiters } from '../../../src/service/waiters.ts'
+import type { SessionStamp } from '../../../src/core/index.ts'
 import type { CommitResult } from '../../../src/index.ts'
 import type { ProposeResponse } from '../../../src/pb/raft.ts'
 
@@ -90,6 +92,14 @@ export const SHELL_MUTANTS: ShellMutant[] = [
     name: 'steps frames from peers outside the group into its core',
     scenarios: ['service-outsider'],
     apply: () => replace(Inbound.prototype, 'isMember', () => function () { return true })
+  },
+  {
+    name: 'applies a command sent again within a client session again, instead of answering with its first result',
+    scenarios: ['service-sessions'],
+    apply: () => replace(ClientSessionTable.prototype, 'apply', (original) => function (this: any, index: number, stamp: SessionStamp, apply: () => unknown) {
+      // Sessions still open (sequence 0), but no command is ever recognised as a copy.
+      return stamp.sequence === 0 ? original.call(this, index, stamp, apply) : apply()
+    })
   },
   {
     name: 'drops the commits waiting for their entries when the leader changes',
