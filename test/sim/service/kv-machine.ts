@@ -62,7 +62,6 @@ export class KvMachine implements StateMachine {
     this.applied.clear()
     for (const id of applied) {
       this.applied.add(id)
-      this.ran.add(id)
     }
   }
 

@@ -266,11 +266,9 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     // sessions) and partitions cut them off; snapshots, which carry the session table, come every few entries.
     name: 'service-sessions',
     nodes: 3,
-    // Every client in a session. Plain commits here (seeds 2 and 4, noisy) trip the check that a
-    // commit rejected "outcome unknown" was not applied on its member: an open issue of the
-    // forwarder, not what this scenario checks.
-    clients: 4,
-    sessions: 1,
+    // Four clients in sessions, two committing plainly beside them.
+    clients: 6,
+    sessions: 2 / 3,
     // Calls give up before the faults heal, so that many outcomes are unknown and sent again.
     timeout: 300,
     // As many sessions as session clients: those abandoned with a crashed member make room.
