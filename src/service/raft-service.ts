@@ -167,6 +167,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     await this.network.stop()
     await this.transfer.stop()
     await this.driver.drain()
+    await this.driver.flush()
     await this.snapshots?.stop()
     this.log('stopped')
   }
