@@ -75,14 +75,21 @@ export interface RaftInit {
   /**
    * The initial voters, this node included: peer ids (objects or strings) or
    * multiaddrs ending in `/p2p/<id>` (whose addresses also go to the peer
-   * store). Used only when nothing is persisted yet; every initial voter must
-   * be given the same list. An empty list starts a node that belongs to no
-   * configuration and waits for the leader to add it (`addVoter`,
-   * `addLearner`).
+   * store), or `'self'` for a group of this node alone (handy before
+   * `createLibp2p` has made the peer id). Used only when nothing is
+   * persisted yet; every initial voter must be given the same list. A stored
+   * configuration that lists other voters stays in force, with a
+   * `'bootstrap-ignored'` warning (see `status().warnings`).
    *
-   * @default [this node] - a single-member group
+   * Without `bootstrap` (or with an empty list), and without `join`, a node
+   * founds no group: it belongs to no configuration and waits for a leader to
+   * add it (`addVoter`, `addLearner`), with a `'no-configuration'` warning
+   * when neither option was given. So nodes started without a word never
+   * each lead a group of their own.
+   *
+   * @default [] - no group: wait to be added
    */
-  bootstrap?: Array<PeerId | string | Multiaddr>
+  bootstrap?: PeerInput[] | 'self'
 
   /**
    * The replicated state machine.
@@ -326,6 +333,26 @@ export interface RaftStatus {
   learners: PeerId[]
   /** On the leader: how far each follower's log matches */
   followers?: Array<{ peerId: PeerId, match: number, next: number, state: 'probe' | 'replicate' | 'snapshot' }>
+  /** Conditions that hold now and may need an operator (each is also logged once, when it arises) */
+  warnings: RaftWarning[]
+}
+
+/**
+ * What a status warning is about:
+ *
+ * - `'no-configuration'`: this node belongs to no configuration and was given neither `bootstrap` nor `join`; it waits to be added;
+ * - `'bootstrap-ignored'`: `bootstrap` lists other voters than the stored configuration, which stays in force;
+ * - `'protocol-unsupported'`: a member (`peer`) was identified and does not speak this group's protocol;
+ * - `'memory-datastore'`: Raft's state is kept in a datastore that does not survive a restart.
+ */
+export type RaftWarningCode = 'no-configuration' | 'bootstrap-ignored' | 'protocol-unsupported' | 'memory-datastore'
+
+/** A condition worth an operator's attention, in `status().warnings`. */
+export interface RaftWarning {
+  code: RaftWarningCode
+  message: string
+  /** The member concerned, if the warning is about one */
+  peer?: PeerId
 }
 
 /** The result of a committed command. */

@@ -15,6 +15,7 @@ import { Membership } from './membership.ts'
 import { PeerIds } from './peer-ids.ts'
 import { defaultSeams } from './seams.ts'
 import { Snapshots } from './snapshots.ts'
+import { Warnings } from './warnings.ts'
 import type { BootstrapMember } from '../bootstrap.ts'
 import type { Clock, FrameTransport, ServiceSeams, SnapshotChannel } from './seams.ts'
 import type { Waiters } from './waiters.ts'
@@ -54,6 +55,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private readonly forwarder: Forwarder
   private readonly inbound: Inbound
   private readonly tracker: MemberTracker
+  private readonly warnings: Warnings
   /** This run's snapshot work */
   private snapshots: Snapshots | undefined
   private reportedRole: RaftRole = 'follower'
@@ -71,7 +73,8 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     const { clock, random, makeCore, transport, snapshotChannel } = { ...defaultSeams(components, this.options), ...seams }
     this.clock = clock
     this.self = components.peerId.toString()
-    this.bootstrap = parseBootstrap(this.options.bootstrap ?? [components.peerId])
+    this.warnings = new Warnings(log)
+    this.bootstrap = this.options.bootstrap === 'self' ? [{ id: this.self }] : parseBootstrap(this.options.bootstrap ?? [])
     if (this.bootstrap.length > 0 && !this.bootstrap.some(member => member.id === this.self)) {
       throw new InvalidParametersError(`bootstrap must include this node (${this.self})`)
     }
@@ -124,6 +127,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       return
     }
     let state = await this.storage.load()
+    const stored = state !== undefined
     const joining = state === undefined && this.options.join.length > 0
     // With nothing stored, a node either founds the cluster or waits to be let in.
     if (state === undefined && !joining && this.bootstrap.length > 0) {
@@ -137,6 +141,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     await snapshots.restoreStored()
     this.snapshots = snapshots
     this.driver.load(state ?? {}, snapshots)
+    this.warnAtStart(stored)
     this.reportedRole = 'follower'
     await this.tracker.restore()
     await this.network.start()
@@ -170,6 +175,23 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     await this.driver.flush()
     await this.snapshots?.stop()
     this.log('stopped')
+  }
+
+  /** What the node starts with that an operator should know of: see `RaftWarningCode`. */
+  private warnAtStart (stored: boolean): void {
+    const warnings = this.warnings
+    warnings.reset()
+    if (isMemoryDatastore(this.components.datastore)) {
+      warnings.raise({ code: 'memory-datastore', message: 'Raft keeps its log, term and vote in a MemoryDatastore, which a restart loses: give libp2p a persistent datastore (such as datastore-level) so a restarted member keeps its promises' })
+    }
+    const voters = this.driver.config.voters
+    const bootstrap = this.bootstrap.map(member => member.id)
+    if (stored && bootstrap.length > 0 && !sameMembers(voters, bootstrap)) {
+      warnings.raise({ code: 'bootstrap-ignored', message: `bootstrap (${bootstrap.join(', ')}) is used only on a first start; the stored configuration, with voters ${voters.join(', ') || 'none'}, stays in force` })
+    }
+    if (this.options.bootstrap === undefined && this.options.join.length === 0 && !this.driver.inConfig(this.self)) {
+      warnings.raise({ code: 'no-configuration', message: 'This node belongs to no configuration and waits to be added by a leader. To found a group, give every initial voter the same bootstrap list (or bootstrap: \'self\' for a group of one); to enter one, use join' })
+    }
   }
 
   // ---- state --------------------------------------------------------------
@@ -215,7 +237,8 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       lastIndex: driver.lastIndex,
       snapshotIndex: driver.snapshotIndex,
       firstIndex: driver.firstIndex,
-      ...this.members()
+      ...this.members(),
+      warnings: this.warnings.list()
     }
     if (status.role === 'leader') {
       status.followers = driver.otherMembers().flatMap(id => {
@@ -403,6 +426,9 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       this.log(n.to === undefined ? 'leadership transfer ended' : 'handing leadership to %s', n.to)
     } else {
       this.tracker.follow(n.config)
+      if (this.driver.inConfig(this.self)) {
+        this.warnings.clear('no-configuration')
+      }
       this.inbound.configChanged()
       this.safeDispatchEvent('raft:membership', {
         detail: { voters: n.config.voters.map(id => this.peerIds.get(id)), learners: n.config.learners.map(id => this.peerIds.get(id)), index: n.index }
@@ -431,6 +457,20 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
 function toRaftRole (role: RaftCore['role']): RaftRole {
   return role === 'pre-candidate' ? 'follower' : role
+}
+
+/**
+ * Whether the datastore loses everything on a restart: datastore-core's
+ * `MemoryDatastore` (libp2p's default), known by its constructor's name so
+ * that datastore-core need not be loaded at run time. A subclass or wrapper
+ * of it under another name is not recognised.
+ */
+function isMemoryDatastore (datastore: unknown): boolean {
+  return (datastore as { constructor?: { name?: string } } | undefined)?.constructor?.name === 'MemoryDatastore'
+}
+
+function sameMembers (a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every(id => b.includes(id))
 }
 
 function addressesOf (member: { address?: Multiaddr }): Multiaddr[] {
