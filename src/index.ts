@@ -263,6 +263,8 @@ export type PeerInput = PeerId | string | Multiaddr
 export interface MembershipResult {
   index: number
   term: number
+  /** The leader after the change, when known */
+  leader?: PeerId
 }
 
 export interface JoinOptions extends AbortOptions {
@@ -425,8 +427,13 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
   /**
    * Adds a voter. A new or lagging peer first follows as a learner and is
    * promoted only once it has caught up, so adding a slow node never stalls
-   * commits; rejects with `CatchUpTimeoutError` (it stays a learner) if it
-   * does not catch up before the deadline. Promotes a learner the same way.
+   * commits; rejects with `CatchUpTimeoutError` if it does not catch up
+   * before the deadline. Then a peer this call added as a learner is
+   * removed again (the removal commits on its own, shortly after), while a
+   * peer that was a learner before stays one. Promotes a learner the same
+   * way. On a follower (which forwards it) it rejects with the same errors
+   * as on the leader: the leader gives up a little before the follower's
+   * deadline, so its answer arrives.
    */
   addVoter(peer: PeerInput, options?: AbortOptions): Promise<MembershipResult>
 
@@ -448,7 +455,9 @@ export interface Raft extends TypedEventEmitter<RaftEvents> {
    * Asks `peer`, a member, to let this node (which belongs to no
    * configuration yet) in; the leader's `authorizeJoin` decides. Resolves
    * once this node is in the configuration; rejects with `JoinRefusedError`
-   * when refused. Nodes started with `join` do this by themselves.
+   * when refused. A node already in the configuration (a voter, if `voter`
+   * is asked for) resolves at once with the configuration in force. Nodes
+   * started with `join` do this by themselves.
    */
   join(peer: PeerInput, options?: JoinOptions): Promise<MembershipResult>
 
@@ -464,5 +473,5 @@ export function raft (init: RaftInit = {}): (components: RaftComponents) => Raft
 
 export { RaftCore, bootstrapState, CORE_DEFAULTS } from './core/index.ts'
 export type * from './core/index.ts'
-export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotStartedError, NotVoterError, SnapshotTransferError, TimeoutError } from './errors.ts'
+export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotMemberError, NotStartedError, NotVoterError, SnapshotTransferError, TimeoutError } from './errors.ts'
 export * from './consensus/index.ts'

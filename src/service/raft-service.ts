@@ -17,6 +17,7 @@ import { defaultSeams } from './seams.ts'
 import { Snapshots } from './snapshots.ts'
 import { Warnings } from './warnings.ts'
 import type { BootstrapMember } from '../bootstrap.ts'
+import type { Landed } from './forwarder.ts'
 import type { Clock, FrameTransport, ServiceSeams, SnapshotChannel } from './seams.ts'
 import type { Waiters } from './waiters.ts'
 import type { Notification, RaftCore, SnapshotMeta } from '../core/index.ts'
@@ -324,25 +325,25 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
 
   async addLearner (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
     const member = parseMember(peer)
-    return this.changeMembership({ change: 'add-learner', peer: member.id, addrs: addressesOf(member) }, options)
+    return this.result(await this.changeMembership({ change: 'add-learner', peer: member.id, addrs: addressesOf(member) }, options))
   }
 
   async addVoter (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
     const member = parseMember(peer)
-    return this.changeMembership({ change: 'add-voter', peer: member.id, addrs: addressesOf(member) }, options)
+    return this.result(await this.changeMembership({ change: 'add-voter', peer: member.id, addrs: addressesOf(member) }, options))
   }
 
   async removeMember (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
-    return this.changeMembership({ change: 'remove', peer: parseMember(peer).id }, options)
+    return this.result(await this.changeMembership({ change: 'remove', peer: parseMember(peer).id }, options))
   }
 
   async transferLeadership (peer?: PeerInput, options: AbortOptions = {}): Promise<PeerId> {
     const target = peer === undefined ? undefined : parseMember(peer).id
-    const { leader } = await this.changeMembership({ change: 'transfer', peer: target }, options)
+    const { leader } = this.result(await this.changeMembership({ change: 'transfer', peer: target }, options))
     if (leader === undefined) {
       throw new NoLeaderError('Leadership was handed over, but the new leader is not known')
     }
-    return this.peerIds.get(leader)
+    return leader
   }
 
   async join (peer: PeerInput, options: JoinOptions = {}): Promise<MembershipResult> {
@@ -351,19 +352,32 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     if (member.address !== undefined) {
       await this.components.peerStore.merge(this.peerIds.get(member.id), { multiaddrs: [member.address] })
     }
+    const driver = this.driver
+    if (driver.inConfig(this.self) && (options.voter !== true || driver.config.voters.includes(this.self))) {
+      // Already in: nothing to ask anyone.
+      return this.result({ index: driver.configIndex, term: driver.term, leader: driver.leader })
+    }
+    if (member.id === this.self) {
+      throw new InvalidParametersError('join asks a member of the group to let this node in: name that member, not this node')
+    }
     return this.waiters.within(options, async (deadline) => {
       const request: MembershipRequest = { change: 'join', peer: this.self, voter: options.voter === true, addrs: this.components.addressManager?.getAddresses() }
-      const { index, term } = await this.forwarder.join(member.id, request, deadline)
+      const landed = await this.forwarder.join(member.id, request, deadline)
       // Resolve once the change reached this node too.
-      await this.waiters.until(() => this.driver.inConfig(this.self), deadline, () => new CommitTimeoutError(index, term, 'This node was added, but has not received the change before the deadline'))
-      return { index, term }
+      await this.waiters.until(() => driver.inConfig(this.self), deadline, () => new CommitTimeoutError(landed.index, landed.term, 'This node was added, but has not received the change before the deadline'))
+      return this.result(landed)
     })
   }
 
   /** Runs a membership request on the leader; resolves with where it landed and who leads after it. */
-  private async changeMembership (request: MembershipRequest, options: AbortOptions): Promise<MembershipResult & { leader?: string }> {
+  private async changeMembership (request: MembershipRequest, options: AbortOptions): Promise<Landed> {
     this.assertRunning()
     return this.waiters.within(options, async (deadline) => this.forwarder.changeMembership(request, deadline))
+  }
+
+  /** What a membership call resolves with: where the change landed, and who leads after it. */
+  private result ({ index, term, leader }: Landed): MembershipResult {
+    return leader === undefined ? { index, term } : { index, term, leader: this.peerIds.get(leader) }
   }
 
   /** A node started with `join` asks the members it was given, in turn, until one lets it in. */

@@ -7,6 +7,11 @@ import type { CommitResult } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { AbortOptions } from '@libp2p/interface'
 
+/** How long a call may wait: the caller's signal, and a time limit in ms shorter than `commitTimeout` */
+export interface WaitOptions extends AbortOptions {
+  timeout?: number
+}
+
 /** What applying one entry produced: the state machine's result or error, and the entry's term. */
 export interface ApplyOutcome {
   term: number
@@ -97,9 +102,9 @@ export class Waiters {
 
   // ---- deadlines ----------------------------------------------------------
 
-  /** The caller's signal, bounded by `commitTimeout` (checked on each tick) and by `stop()`. */
-  deadline (options: AbortOptions): Deadline {
-    const deadline = new Deadline(this.clock.now() + this.options.commitTimeout, options.signal)
+  /** The caller's signal, bounded by `commitTimeout` or a shorter `timeout` (checked on each tick) and by `stop()`. */
+  deadline (options: WaitOptions): Deadline {
+    const deadline = new Deadline(this.clock.now() + Math.min(this.options.commitTimeout, options.timeout ?? Infinity), options.signal)
     this.deadlines.add(deadline)
     return deadline
   }
@@ -115,7 +120,7 @@ export class Waiters {
    * libp2p's `AbortError`; its message says what the call had reached (a
    * commit appended but not applied has an unknown outcome).
    */
-  async within<T> (options: AbortOptions, fn: (deadline: Deadline) => Promise<T>): Promise<T> {
+  async within<T> (options: WaitOptions, fn: (deadline: Deadline) => Promise<T>): Promise<T> {
     const aborted = (): boolean => options.signal?.aborted === true
     if (aborted()) {
       throw new AbortError('The call was aborted before it started')
