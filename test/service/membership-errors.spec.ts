@@ -29,8 +29,9 @@ describe('service: membership errors on leader and follower alike', function () 
     // A short commitTimeout: the catch-up gives up on its own deadline.
     const commitTimeout = 3000
     nodes = await createCluster(3, { commitTimeout })
-    const leader = await waitForStableLeader(nodes)
-    const follower = nodes.find(n => n !== leader) as TestNode
+    const members = nodes
+    const leader = await waitForStableLeader(members)
+    const follower = members.find(n => n !== leader) as TestNode
 
     for (const caller of [leader, follower]) {
       const ghost = await absentPeer()
@@ -39,7 +40,7 @@ describe('service: membership errors on leader and follower alike', function () 
       expect(err).to.be.an.instanceOf(CatchUpTimeoutError, `on the ${caller === leader ? 'leader' : 'follower'}: ${err.message}`)
       expect((err as CatchUpTimeoutError).peer).to.equal(ghost.toString())
       expect(Date.now() - started).to.be.below(commitTimeout + 1000)
-      await waitFor(() => nodes.every(n => !learnersOf(n).includes(ghost.toString())), 'the learner addVoter added to be removed again', 10_000)
+      await waitFor(() => members.every(n => !learnersOf(n).includes(ghost.toString())), 'the learner addVoter added to be removed again', 10_000)
     }
     expect(leader.raft.members().voters).to.have.lengthOf(3)
   })
