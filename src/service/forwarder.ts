@@ -1,10 +1,11 @@
-import { CommitTimeoutError, LeadershipTransferInProgressError, NoLeaderError, NotMemberError } from '../errors.ts'
+import { CommitTimeoutError, LeadershipTransferInProgressError, NotMemberError } from '../errors.ts'
 import { Refusal } from '../pb/raft.ts'
 import { refusalFromPb, refusalOf } from '../pb/refusal.ts'
 import { membershipToPb } from '../pb/translate.ts'
 import { provenNotCommitted } from './waiters.ts'
 import type { Deadline } from './deadline.ts'
 import type { Driver } from './driver.ts'
+import type { LeaderSightings } from './leader-sightings.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
 import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
@@ -20,6 +21,8 @@ export interface ForwarderInit {
   waiters: Waiters
   /** Runs membership changes while this node leads */
   membership: Membership
+  /** Says what this node saw when no leader takes an errand */
+  sightings: LeaderSightings
   network: FrameTransport
   clock: Clock
   /** Draws forwarded commands' request ids */
@@ -118,6 +121,7 @@ export class Forwarder {
   private readonly driver: Driver
   private readonly waiters: Waiters
   private readonly membership: Membership
+  private readonly sightings: LeaderSightings
   private readonly network: FrameTransport
   private readonly clock: Clock
   private readonly random: () => number
@@ -134,6 +138,7 @@ export class Forwarder {
     this.driver = init.driver
     this.waiters = init.waiters
     this.membership = init.membership
+    this.sightings = init.sightings
     this.network = init.network
     this.clock = init.clock
     this.random = init.random
@@ -298,7 +303,7 @@ export class Forwarder {
       if ('fail' in next) {
         throw next.fail
       }
-      await this.waiters.nextLeader(deadline, () => new NoLeaderError())
+      await this.waiters.nextLeader(deadline, () => this.noLeader(errand))
     }
   }
 
@@ -311,7 +316,7 @@ export class Forwarder {
       return { to: errand.to }
     }
     if (deadline.expired) {
-      throw new NoLeaderError()
+      throw this.noLeader(errand)
     }
     const driver = this.driver
     if (driver.role === 'leader') {
@@ -333,9 +338,13 @@ export class Forwarder {
     // A leader that removed itself takes no commands: the next leader does.
     const leader = driver.role === 'leader' ? undefined : driver.leader
     if (leader === undefined) {
-      return { wait: this.waiters.nextLeader(deadline, () => new NoLeaderError()) }
+      return { wait: this.waiters.nextLeader(deadline, () => this.noLeader(errand)) }
     }
     return { to: leader }
+  }
+
+  private noLeader (errand: Errand): Error {
+    return this.sightings.noLeader(errand.kind === 'command' ? 'No leader accepted the command; it was not committed' : 'No leader took the membership change')
   }
 
   /** Runs a membership change on this node, the leader; says who leads once it is done. */

@@ -7,6 +7,7 @@ import { AppendedRequests } from './appended-requests.ts'
 import { JoinLimiter } from './join-limiter.ts'
 import type { Driver } from './driver.ts'
 import type { Forwarder } from './forwarder.ts'
+import type { LeaderSightings } from './leader-sightings.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
 import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
@@ -23,6 +24,8 @@ export interface InboundInit {
   forwarder: Forwarder
   /** Runs forwarded membership changes while this node leads */
   membership: Membership
+  /** Told whom this node hears from */
+  sightings: LeaderSightings
   network: FrameTransport
   clock: Clock
   options: Pick<RaftOptions, 'group' | 'maxCommandSize' | 'electionTimeout'>
@@ -43,6 +46,7 @@ export class Inbound {
   private readonly waiters: Waiters
   private readonly forwarder: Forwarder
   private readonly membership: Membership
+  private readonly sightings: LeaderSightings
   private readonly network: FrameTransport
   private readonly options: InboundInit['options']
   private readonly self: NodeId
@@ -59,6 +63,7 @@ export class Inbound {
     this.waiters = init.waiters
     this.forwarder = init.forwarder
     this.membership = init.membership
+    this.sightings = init.sightings
     this.network = init.network
     this.options = init.options
     this.joins = new JoinLimiter(init.clock, init.options.electionTimeout / 2)
@@ -132,6 +137,7 @@ export class Inbound {
       this.log('dropping a snapshot request from %p that came without its data', from)
       return
     }
+    this.sightings.heardFrom(sender)
     if (m.type === 'vote-response' && m.leader !== undefined && !this.isMember(m.leader)) {
       // A member vouches for a leader this node does not know: it missed a change of membership.
       this.vouched.add(m.leader)

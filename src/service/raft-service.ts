@@ -9,6 +9,7 @@ import { Driver } from './driver.ts'
 import { Forwarder } from './forwarder.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { Inbound } from './inbound.ts'
+import { LeaderSightings } from './leader-sightings.ts'
 import { MemberAddresses } from './member-addresses.ts'
 import { MemberTracker } from './member-tracker.ts'
 import { Membership } from './membership.ts'
@@ -57,6 +58,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
   private readonly inbound: Inbound
   private readonly tracker: MemberTracker
   private readonly warnings: Warnings
+  private readonly sightings: LeaderSightings
   /** This run's snapshot work */
   private snapshots: Snapshots | undefined
   private reportedRole: RaftRole = 'follower'
@@ -108,9 +110,12 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
     this.waiters = this.driver.waiters
     const { driver, waiters, network } = this
     const membership = new Membership({ ...common, driver, waiters, addresses, peerIds: this.peerIds })
-    this.forwarder = new Forwarder({ ...common, driver, waiters, network, clock, random, membership })
-    this.inbound = new Inbound({ ...common, driver, waiters, network, clock, membership, forwarder: this.forwarder })
-    this.tracker = new MemberTracker({ driver, network, addresses, events: components.events, self: this.self, log: this.log })
+    const warnings = this.warnings
+    this.sightings = new LeaderSightings({ ...common, driver, clock, warnings })
+    const sightings = this.sightings
+    this.forwarder = new Forwarder({ ...common, driver, waiters, network, clock, random, membership, sightings })
+    this.inbound = new Inbound({ ...common, driver, waiters, network, clock, membership, sightings, forwarder: this.forwarder })
+    this.tracker = new MemberTracker({ ...common, driver, network, addresses, warnings, peerIds: this.peerIds, events: components.events })
     this.transfer = snapshotChannel(async (from, offer) => {
       this.assertRunning()
       return this.liveSnapshots().onOffer(from, offer)
@@ -271,14 +276,14 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         if (leader !== undefined) {
           return leader
         }
-        await this.waiters.nextLeader(deadline, () => new NoLeaderError('No leader was elected before the deadline'))
+        await this.waiters.nextLeader(deadline, () => this.sightings.noLeader('No leader was elected before the deadline'))
       }
     })
   }
 
   async read (options: AbortOptions = {}): Promise<{ index: number }> {
     this.assertRunning()
-    const noLeader = (): Error => new NoLeaderError('No leader confirmed the read before the deadline')
+    const noLeader = (): Error => this.sightings.noLeader('No leader confirmed the read before the deadline')
     return this.waiters.within(options, async (deadline) => {
       for (;;) {
         if (deadline.expired) {
@@ -289,7 +294,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
           await this.waiters.nextLeader(deadline, noLeader)
           continue
         }
-        const index = await this.waiters.readIndex(id, deadline)
+        const index = await this.waiters.readIndex(id, deadline, noLeader)
         if (index !== undefined) {
           await this.waiters.appliedUpTo(index, deadline)
           return { index }
@@ -432,6 +437,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
       }
     } else if (n.type === 'leader') {
       this.log('leader is %s at term %d', n.leader ?? 'unknown', n.term)
+      this.sightings.leaderChanged(n.leader, n.term)
       this.forwarder.leaderChanged(n.leader)
       this.snapshots?.leaderChanged()
       this.waiters.leaderChanged()
@@ -444,6 +450,7 @@ export class RaftService extends GuardedEventEmitter<RaftEvents> implements Raft
         this.warnings.clear('no-configuration')
       }
       this.inbound.configChanged()
+      this.sightings.configChanged()
       this.safeDispatchEvent('raft:membership', {
         detail: { voters: n.config.voters.map(id => this.peerIds.get(id)), learners: n.config.learners.map(id => this.peerIds.get(id)), index: n.index }
       })

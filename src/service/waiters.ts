@@ -1,6 +1,6 @@
 import { AbortError } from '@libp2p/interface'
 import { equals } from 'uint8arrays/equals'
-import { CommitTimeoutError, NoLeaderError, NotCommittedError } from '../errors.ts'
+import { CommitTimeoutError, NotCommittedError } from '../errors.ts'
 import { Deadline } from './deadline.ts'
 import type { Clock } from './seams.ts'
 import type { CommitResult } from '../index.ts'
@@ -213,8 +213,8 @@ export class Waiters {
   // ---- reads --------------------------------------------------------------
 
   /** The read index for read `id`, or undefined when no answer came within an election timeout (ask again). */
-  async readIndex (id: number, deadline: Deadline): Promise<number | undefined> {
-    return deadline.wait(() => new NoLeaderError('No leader confirmed the read before the deadline'), (resolve) => {
+  async readIndex (id: number, deadline: Deadline, onExpire: () => Error): Promise<number | undefined> {
+    return deadline.wait(onExpire, (resolve) => {
       this.reads.set(id, {
         retryAt: this.clock.now() + this.options.electionTimeout,
         settle: (index) => {
