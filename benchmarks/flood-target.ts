@@ -42,7 +42,7 @@ function peakRssMb (): number {
 
 const MB = 1024 * 1024
 const bare = process.argv[2] === 'bare'
-const node = await createBenchNode({ privateKey: await generateKeyPair('Ed25519'), raft: { stateMachine: counter, group: bare ? 'not-flooded' : GROUP } })
+const node = await createBenchNode({ privateKey: await generateKeyPair('Ed25519'), raft: { bootstrap: 'self', stateMachine: counter, group: bare ? 'not-flooded' : GROUP } })
 if (bare) {
   await node.handle(PROTOCOL, (stream) => { stream.abort(new Error('bare target')) })
 }

@@ -9,8 +9,6 @@
  * - outcome unknown (the command may still be applied): `CommitTimeoutError`,
  * `AbortError` while waiting.
  */
-import { InvalidParametersError } from '@libp2p/interface'
-
 export { AbortError, InvalidParametersError, NotStartedError, TimeoutError } from '@libp2p/interface'
 
 /** A call needs the leader, and this node is not it. `leader` names the one it knows of, if any. */
@@ -151,33 +149,43 @@ export class LeadershipTransferInProgressError extends Error {
   }
 }
 
-/** A new voter did not catch up with the leader's log in time; it stays a learner. */
+/**
+ * A new voter did not catch up with the leader's log in time. A peer that
+ * was a learner before stays one; one that `addVoter` added as a learner is
+ * removed again, so a failed call leaves the membership as it was.
+ */
 export class CatchUpTimeoutError extends Error {
   static name = 'CatchUpTimeoutError'
+  readonly peer: string | undefined
 
-  constructor (peer?: string, message = `${peer ?? 'The new member'} did not catch up with the leader's log in time; it remains a learner`) {
+  constructor (peer?: string, message = `${peer ?? 'The new member'} did not catch up with the leader's log in time; it was not made a voter`) {
     super(message)
     this.name = 'CatchUpTimeoutError'
+    this.peer = peer
   }
 }
 
 /** The leader's `authorizeJoin` refused a node that asked to join (or none is set: joins are refused by default). */
 export class JoinRefusedError extends Error {
   static name = 'JoinRefusedError'
+  readonly peer: string | undefined
 
   constructor (peer?: string, message = `The leader refused to let ${peer ?? 'this node'} join`) {
     super(message)
     this.name = 'JoinRefusedError'
+    this.peer = peer
   }
 }
 
 /** The chosen voter did not take over leadership in time; the old leader leads on. */
 export class LeadershipTransferError extends Error {
   static name = 'LeadershipTransferError'
+  readonly peer: string | undefined
 
   constructor (peer?: string, message = `${peer ?? 'The transferee'} did not take over leadership in time; the leader leads on`) {
     super(message)
     this.name = 'LeadershipTransferError'
+    this.peer = peer
   }
 }
 
@@ -209,21 +217,16 @@ export class SessionExpiredError extends Error {
   }
 }
 
-const NAMED_ERRORS: Record<string, new (...args: any[]) => Error> = {
-  NotVoterError,
-  NoLeaderError,
-  InvalidParametersError,
-  NotCommittedError,
-  CommitTimeoutError,
-  MembershipChangeInProgressError,
-  LeadershipTransferInProgressError,
-  CatchUpTimeoutError,
-  JoinRefusedError,
-  LeadershipTransferError
-}
+/**
+ * A call needs a member of the group, and this node belongs to no
+ * configuration (it was started without `bootstrap`, or was removed): ask a
+ * member instead, or let this node in first with `join`.
+ */
+export class NotMemberError extends Error {
+  static name = 'NotMemberError'
 
-/** The error a leader named in a forwarded answer, rebuilt with its class when it is one of ours. */
-export function errorNamed (name: string): Error {
-  const Named = NAMED_ERRORS[name]
-  return Named === undefined ? Object.assign(new Error(`The leader refused the request: ${name}`), { name }) : new Named()
+  constructor (message = 'This node belongs to no configuration; ask a member, or use join to let this node in first') {
+    super(message)
+    this.name = 'NotMemberError'
+  }
 }

@@ -76,14 +76,21 @@ export interface RaftInit<R = unknown> {
   /**
    * The initial voters, this node included: peer ids (objects or strings) or
    * multiaddrs ending in `/p2p/<id>` (whose addresses also go to the peer
-   * store). Used only when nothing is persisted yet; every initial voter must
-   * be given the same list. An empty list starts a node that belongs to no
-   * configuration and waits for the leader to add it (`addVoter`,
-   * `addLearner`).
+   * store), or `'self'` for a group of this node alone (handy before
+   * `createLibp2p` has made the peer id). Used only when nothing is
+   * persisted yet; every initial voter must be given the same list. A stored
+   * configuration that lists other voters stays in force, with a
+   * `'bootstrap-ignored'` warning (see `status().warnings`).
    *
-   * @default [this node] - a single-member group
+   * Without `bootstrap` (or with an empty list), and without `join`, a node
+   * founds no group: it belongs to no configuration and waits for a leader to
+   * add it (`addVoter`, `addLearner`), with a `'no-configuration'` warning
+   * when neither option was given. So nodes started without a word never
+   * each lead a group of their own.
+   *
+   * @default [] - no group: wait to be added
    */
-  bootstrap?: Array<PeerId | string | Multiaddr>
+  bootstrap?: PeerInput[] | 'self'
 
   /**
    * The replicated state machine.
@@ -266,6 +273,8 @@ export type PeerInput = PeerId | string | Multiaddr
 export interface MembershipResult {
   index: number
   term: number
+  /** The leader after the change, when known */
+  leader?: PeerId
 }
 
 export interface JoinOptions extends AbortOptions {
@@ -336,6 +345,26 @@ export interface RaftStatus {
   learners: PeerId[]
   /** On the leader: how far each follower's log matches */
   followers?: Array<{ peerId: PeerId, match: number, next: number, state: 'probe' | 'replicate' | 'snapshot' }>
+  /** Conditions that hold now and may need an operator (each is also logged once, when it arises) */
+  warnings: RaftWarning[]
+}
+
+/**
+ * What a status warning is about:
+ *
+ * - `'no-configuration'`: this node belongs to no configuration and was given neither `bootstrap` nor `join`; it waits to be added;
+ * - `'bootstrap-ignored'`: `bootstrap` lists other voters than the stored configuration, which stays in force;
+ * - `'protocol-unsupported'`: a member (`peer`) was identified and does not speak this group's protocol;
+ * - `'memory-datastore'`: Raft's state is kept in a datastore that does not survive a restart.
+ */
+export type RaftWarningCode = 'no-configuration' | 'bootstrap-ignored' | 'protocol-unsupported' | 'memory-datastore'
+
+/** A condition worth an operator's attention, in `status().warnings`. */
+export interface RaftWarning {
+  code: RaftWarningCode
+  message: string
+  /** The member concerned, if the warning is about one */
+  peer?: PeerId
 }
 
 /** The result of a committed command. */
@@ -464,8 +493,13 @@ export interface Raft<R = unknown> extends TypedEventEmitter<RaftEvents<R>> {
   /**
    * Adds a voter. A new or lagging peer first follows as a learner and is
    * promoted only once it has caught up, so adding a slow node never stalls
-   * commits; rejects with `CatchUpTimeoutError` (it stays a learner) if it
-   * does not catch up before the deadline. Promotes a learner the same way.
+   * commits; rejects with `CatchUpTimeoutError` if it does not catch up
+   * before the deadline. Then a peer this call added as a learner is
+   * removed again (the removal commits on its own, shortly after), while a
+   * peer that was a learner before stays one. Promotes a learner the same
+   * way. On a follower (which forwards it) it rejects with the same errors
+   * as on the leader: the leader gives up a little before the follower's
+   * deadline, so its answer arrives.
    */
   addVoter(peer: PeerInput, options?: AbortOptions): Promise<MembershipResult>
 
@@ -487,7 +521,9 @@ export interface Raft<R = unknown> extends TypedEventEmitter<RaftEvents<R>> {
    * Asks `peer`, a member, to let this node (which belongs to no
    * configuration yet) in; the leader's `authorizeJoin` decides. Resolves
    * once this node is in the configuration; rejects with `JoinRefusedError`
-   * when refused. Nodes started with `join` do this by themselves.
+   * when refused. A node already in the configuration (a voter, if `voter`
+   * is asked for) resolves at once with the configuration in force. Nodes
+   * started with `join` do this by themselves.
    */
   join(peer: PeerInput, options?: JoinOptions): Promise<MembershipResult>
 
@@ -501,4 +537,4 @@ export function raft<R = unknown> (init: RaftInit<R> = {}): (components: RaftCom
   return (components) => new RaftService<R>(components, init)
 }
 
-export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotStartedError, NotVoterError, SessionExpiredError, SnapshotTransferError, TimeoutError } from './errors.ts'
+export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotMemberError, NotStartedError, NotVoterError, SessionExpiredError, SnapshotTransferError, TimeoutError } from './errors.ts'

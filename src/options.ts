@@ -73,8 +73,8 @@ export function resolveOptions (init: RaftInit): RaftOptions {
   if (typeof sm?.apply !== 'function' || typeof sm.snapshot !== 'function' || typeof sm.restore !== 'function') {
     throw new InvalidParametersError('stateMachine must have apply, snapshot and restore methods')
   }
-  if (options.bootstrap !== undefined && !Array.isArray(options.bootstrap)) {
-    throw new InvalidParametersError('bootstrap must be an array of peer ids or multiaddrs')
+  if (options.bootstrap !== undefined && options.bootstrap !== 'self' && !Array.isArray(options.bootstrap)) {
+    throw new InvalidParametersError(`bootstrap must be 'self' or an array of peer ids or multiaddrs, got ${String(options.bootstrap)}`)
   }
   if (!Array.isArray(options.join)) {
     throw new InvalidParametersError('join must be an array of peer ids or multiaddrs')

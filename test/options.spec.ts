@@ -73,6 +73,7 @@ describe('options: resolveOptions', () => {
     const bootstrap = ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN']
     expect(resolveOptions({ ...init, bootstrap })).to.deep.equal({ ...init, bootstrap })
     expect(resolveOptions({ ...init, bootstrap: [] }).bootstrap).to.deep.equal([])
+    expect(resolveOptions({ ...init, bootstrap: 'self' }).bootstrap).to.equal('self')
   })
 
   it('accepts a heartbeat interval of exactly half the election timeout', () => {
@@ -155,6 +156,7 @@ describe('options: resolveOptions', () => {
     it('a bootstrap that is not an array', () => {
       expectInvalid({ bootstrap: '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN' })
       expectInvalid({ bootstrap: {} })
+      expectInvalid({ bootstrap: 'me' })
       expectInvalid({ join: 'x' })
       expectInvalid({ joinAsVoter: 'yes' })
       expectInvalid({ authorizeJoin: true })

@@ -2623,6 +2623,7 @@ export interface ProposeResponse {
   term: number
   error?: string
   leader?: string
+  refusal?: Refusal
 }
 
 export namespace ProposeResponse {
@@ -2660,6 +2661,11 @@ export namespace ProposeResponse {
           w.string(obj.leader)
         }
 
+        if (obj.refusal != null) {
+          w.uint32(50)
+          Refusal.codec().encode(obj.refusal, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2694,6 +2700,12 @@ export namespace ProposeResponse {
             }
             case 5: {
               obj.leader = reader.string()
+              break
+            }
+            case 6: {
+              obj.refusal = Refusal.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.refusal
+              })
               break
             }
             default: {
@@ -2746,6 +2758,13 @@ export namespace ProposeResponse {
               }
               break
             }
+            case 6: {
+              yield * Refusal.codec().stream(reader, reader.uint32(), `${prefix}.refusal`, {
+                limits: opts.limits?.refusal
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2783,6 +2802,41 @@ export namespace ProposeResponse {
     value: string
   }
 
+  export interface ProposeResponseRefusalReasonFieldEvent {
+    field: '$.refusal.reason'
+    value: Refusal.Reason
+  }
+
+  export interface ProposeResponseRefusalMessageFieldEvent {
+    field: '$.refusal.message'
+    value: string
+  }
+
+  export interface ProposeResponseRefusalLeaderFieldEvent {
+    field: '$.refusal.leader'
+    value: string
+  }
+
+  export interface ProposeResponseRefusalIndexFieldEvent {
+    field: '$.refusal.index'
+    value: number
+  }
+
+  export interface ProposeResponseRefusalTermFieldEvent {
+    field: '$.refusal.term'
+    value: number
+  }
+
+  export interface ProposeResponseRefusalTransfereeFieldEvent {
+    field: '$.refusal.transferee'
+    value: string
+  }
+
+  export interface ProposeResponseRefusalPeerFieldEvent {
+    field: '$.refusal.peer'
+    value: string
+  }
+
   export function encode (obj: Partial<ProposeResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ProposeResponse.codec())
   }
@@ -2791,8 +2845,270 @@ export namespace ProposeResponse {
     return decodeMessage(buf, ProposeResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeResponse>): Generator<ProposeResponseIdFieldEvent | ProposeResponseIndexFieldEvent | ProposeResponseTermFieldEvent | ProposeResponseErrorFieldEvent | ProposeResponseLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProposeResponse>): Generator<ProposeResponseIdFieldEvent | ProposeResponseIndexFieldEvent | ProposeResponseTermFieldEvent | ProposeResponseErrorFieldEvent | ProposeResponseLeaderFieldEvent | ProposeResponseRefusalReasonFieldEvent | ProposeResponseRefusalMessageFieldEvent | ProposeResponseRefusalLeaderFieldEvent | ProposeResponseRefusalIndexFieldEvent | ProposeResponseRefusalTermFieldEvent | ProposeResponseRefusalTransfereeFieldEvent | ProposeResponseRefusalPeerFieldEvent> {
     return streamMessage(buf, ProposeResponse.codec(), opts)
+  }
+}
+
+export interface Refusal {
+  reason: Refusal.Reason
+  message: string
+  leader?: string
+  index?: number
+  term?: number
+  transferee?: string
+  peer?: string
+}
+
+export namespace Refusal {
+  export enum Reason {
+    OTHER = 'OTHER',
+    NOT_LEADER = 'NOT_LEADER',
+    NO_LEADER = 'NO_LEADER',
+    NOT_VOTER = 'NOT_VOTER',
+    NOT_MEMBER = 'NOT_MEMBER',
+    INVALID_PARAMETERS = 'INVALID_PARAMETERS',
+    NOT_COMMITTED = 'NOT_COMMITTED',
+    COMMIT_TIMEOUT = 'COMMIT_TIMEOUT',
+    MEMBERSHIP_CHANGE_IN_PROGRESS = 'MEMBERSHIP_CHANGE_IN_PROGRESS',
+    LEADERSHIP_TRANSFER_IN_PROGRESS = 'LEADERSHIP_TRANSFER_IN_PROGRESS',
+    CATCH_UP_TIMEOUT = 'CATCH_UP_TIMEOUT',
+    JOIN_REFUSED = 'JOIN_REFUSED',
+    LEADERSHIP_TRANSFER = 'LEADERSHIP_TRANSFER',
+    REQUEST_FORGOTTEN = 'REQUEST_FORGOTTEN'
+  }
+
+  enum __ReasonValues {
+    OTHER = 0,
+    NOT_LEADER = 1,
+    NO_LEADER = 2,
+    NOT_VOTER = 3,
+    NOT_MEMBER = 4,
+    INVALID_PARAMETERS = 5,
+    NOT_COMMITTED = 6,
+    COMMIT_TIMEOUT = 7,
+    MEMBERSHIP_CHANGE_IN_PROGRESS = 8,
+    LEADERSHIP_TRANSFER_IN_PROGRESS = 9,
+    CATCH_UP_TIMEOUT = 10,
+    JOIN_REFUSED = 11,
+    LEADERSHIP_TRANSFER = 12,
+    REQUEST_FORGOTTEN = 13
+  }
+
+  export namespace Reason {
+    export const codec = (): Codec<Reason> => {
+      return enumeration<Reason>(__ReasonValues)
+    }
+  }
+
+  let _codec: Codec<Refusal>
+
+  export const codec = (): Codec<Refusal> => {
+    if (_codec == null) {
+      _codec = message<Refusal>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.reason != null && __ReasonValues[obj.reason] !== 0) {
+          w.uint32(8)
+          Refusal.Reason.codec().encode(obj.reason, w)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(18)
+          w.string(obj.message)
+        }
+
+        if (obj.leader != null) {
+          w.uint32(26)
+          w.string(obj.leader)
+        }
+
+        if (obj.index != null) {
+          w.uint32(32)
+          w.uint64Number(obj.index)
+        }
+
+        if (obj.term != null) {
+          w.uint32(40)
+          w.uint64Number(obj.term)
+        }
+
+        if (obj.transferee != null) {
+          w.uint32(50)
+          w.string(obj.transferee)
+        }
+
+        if (obj.peer != null) {
+          w.uint32(58)
+          w.string(obj.peer)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          reason: Reason.OTHER,
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.reason = Refusal.Reason.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.message = reader.string()
+              break
+            }
+            case 3: {
+              obj.leader = reader.string()
+              break
+            }
+            case 4: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 6: {
+              obj.transferee = reader.string()
+              break
+            }
+            case 7: {
+              obj.peer = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.reason`,
+                value: Refusal.Reason.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.leader`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.transferee`,
+                value: reader.string()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.peer`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RefusalReasonFieldEvent {
+    field: '$.reason'
+    value: Refusal.Reason
+  }
+
+  export interface RefusalMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export interface RefusalLeaderFieldEvent {
+    field: '$.leader'
+    value: string
+  }
+
+  export interface RefusalIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface RefusalTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface RefusalTransfereeFieldEvent {
+    field: '$.transferee'
+    value: string
+  }
+
+  export interface RefusalPeerFieldEvent {
+    field: '$.peer'
+    value: string
+  }
+
+  export function encode (obj: Partial<Refusal>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Refusal.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Refusal>): Refusal {
+    return decodeMessage(buf, Refusal.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Refusal>): Generator<RefusalReasonFieldEvent | RefusalMessageFieldEvent | RefusalLeaderFieldEvent | RefusalIndexFieldEvent | RefusalTermFieldEvent | RefusalTransfereeFieldEvent | RefusalPeerFieldEvent> {
+    return streamMessage(buf, Refusal.codec(), opts)
   }
 }
 
@@ -2802,6 +3118,7 @@ export interface MembershipRequest {
   peer: string
   addrs: Uint8Array<ArrayBuffer>[]
   voter: boolean
+  timeout?: number
 }
 
 export namespace MembershipRequest {
@@ -2863,6 +3180,11 @@ export namespace MembershipRequest {
           w.bool(obj.voter)
         }
 
+        if (obj.timeout != null) {
+          w.uint32(48)
+          w.uint32(obj.timeout)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2903,6 +3225,10 @@ export namespace MembershipRequest {
             }
             case 5: {
               obj.voter = reader.bool()
+              break
+            }
+            case 6: {
+              obj.timeout = reader.uint32()
               break
             }
             default: {
@@ -2967,6 +3293,13 @@ export namespace MembershipRequest {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.timeout`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -3005,6 +3338,11 @@ export namespace MembershipRequest {
     value: boolean
   }
 
+  export interface MembershipRequestTimeoutFieldEvent {
+    field: '$.timeout'
+    value: number
+  }
+
   export function encode (obj: Partial<MembershipRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, MembershipRequest.codec())
   }
@@ -3013,7 +3351,7 @@ export namespace MembershipRequest {
     return decodeMessage(buf, MembershipRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestIdFieldEvent | MembershipRequestChangeFieldEvent | MembershipRequestPeerFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestVoterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MembershipRequest>): Generator<MembershipRequestIdFieldEvent | MembershipRequestChangeFieldEvent | MembershipRequestPeerFieldEvent | MembershipRequestAddrsFieldEvent | MembershipRequestVoterFieldEvent | MembershipRequestTimeoutFieldEvent> {
     return streamMessage(buf, MembershipRequest.codec(), opts)
   }
 }
@@ -3407,6 +3745,41 @@ export namespace Frame {
     value: string
   }
 
+  export interface FrameProposeResultRefusalReasonFieldEvent {
+    field: '$.proposeResult.refusal.reason'
+    value: Refusal.Reason
+  }
+
+  export interface FrameProposeResultRefusalMessageFieldEvent {
+    field: '$.proposeResult.refusal.message'
+    value: string
+  }
+
+  export interface FrameProposeResultRefusalLeaderFieldEvent {
+    field: '$.proposeResult.refusal.leader'
+    value: string
+  }
+
+  export interface FrameProposeResultRefusalIndexFieldEvent {
+    field: '$.proposeResult.refusal.index'
+    value: number
+  }
+
+  export interface FrameProposeResultRefusalTermFieldEvent {
+    field: '$.proposeResult.refusal.term'
+    value: number
+  }
+
+  export interface FrameProposeResultRefusalTransfereeFieldEvent {
+    field: '$.proposeResult.refusal.transferee'
+    value: string
+  }
+
+  export interface FrameProposeResultRefusalPeerFieldEvent {
+    field: '$.proposeResult.refusal.peer'
+    value: string
+  }
+
   export interface FrameMembershipIdFieldEvent {
     field: '$.membership.id'
     value: number
@@ -3433,6 +3806,11 @@ export namespace Frame {
     value: boolean
   }
 
+  export interface FrameMembershipTimeoutFieldEvent {
+    field: '$.membership.timeout'
+    value: number
+  }
+
   export function encode (obj: Partial<Frame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Frame.codec())
   }
@@ -3441,7 +3819,7 @@ export namespace Frame {
     return decodeMessage(buf, Frame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesConfigAddressesIdFieldEvent | FrameMessageEntriesConfigAddressesMultiaddrsFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageEntriesSessionClientFieldEvent | FrameMessageEntriesSessionSequenceFieldEvent | FrameMessageEntriesSessionAcknowledgedFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageSnapshotConfigAddressesIdFieldEvent | FrameMessageSnapshotConfigAddressesMultiaddrsFieldEvent | FrameMessageSnapshotSessionsFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeAgainFieldEvent | FrameProposeSessionClientFieldEvent | FrameProposeSessionSequenceFieldEvent | FrameProposeSessionAcknowledgedFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Frame>): Generator<FrameMessageTypeFieldEvent | FrameMessageFromFieldEvent | FrameMessageToFieldEvent | FrameMessageTermFieldEvent | FrameMessagePreVoteFieldEvent | FrameMessageLastIndexFieldEvent | FrameMessageLastTermFieldEvent | FrameMessageGrantedFieldEvent | FrameMessagePrevIndexFieldEvent | FrameMessagePrevTermFieldEvent | FrameMessageEntriesIndexFieldEvent | FrameMessageEntriesTermFieldEvent | FrameMessageEntriesTypeFieldEvent | FrameMessageEntriesDataFieldEvent | FrameMessageEntriesConfigVotersFieldEvent | FrameMessageEntriesConfigLearnersFieldEvent | FrameMessageEntriesConfigAddressesIdFieldEvent | FrameMessageEntriesConfigAddressesMultiaddrsFieldEvent | FrameMessageEntriesRequestFieldEvent | FrameMessageEntriesSessionClientFieldEvent | FrameMessageEntriesSessionSequenceFieldEvent | FrameMessageEntriesSessionAcknowledgedFieldEvent | FrameMessageCommitFieldEvent | FrameMessageSuccessFieldEvent | FrameMessageIndexFieldEvent | FrameMessageHintIndexFieldEvent | FrameMessageHintTermFieldEvent | FrameMessageContextFieldEvent | FrameMessageSnapshotIndexFieldEvent | FrameMessageSnapshotTermFieldEvent | FrameMessageSnapshotConfigVotersFieldEvent | FrameMessageSnapshotConfigLearnersFieldEvent | FrameMessageSnapshotConfigAddressesIdFieldEvent | FrameMessageSnapshotConfigAddressesMultiaddrsFieldEvent | FrameMessageSnapshotSessionsFieldEvent | FrameMessageTransferFieldEvent | FrameMessageLeaderFieldEvent | FrameProposeIdFieldEvent | FrameProposeCommandFieldEvent | FrameProposeTermFieldEvent | FrameProposeAgainFieldEvent | FrameProposeSessionClientFieldEvent | FrameProposeSessionSequenceFieldEvent | FrameProposeSessionAcknowledgedFieldEvent | FrameProposeResultIdFieldEvent | FrameProposeResultIndexFieldEvent | FrameProposeResultTermFieldEvent | FrameProposeResultErrorFieldEvent | FrameProposeResultLeaderFieldEvent | FrameProposeResultRefusalReasonFieldEvent | FrameProposeResultRefusalMessageFieldEvent | FrameProposeResultRefusalLeaderFieldEvent | FrameProposeResultRefusalIndexFieldEvent | FrameProposeResultRefusalTermFieldEvent | FrameProposeResultRefusalTransfereeFieldEvent | FrameProposeResultRefusalPeerFieldEvent | FrameMembershipIdFieldEvent | FrameMembershipChangeFieldEvent | FrameMembershipPeerFieldEvent | FrameMembershipAddrsFieldEvent | FrameMembershipVoterFieldEvent | FrameMembershipTimeoutFieldEvent> {
     return streamMessage(buf, Frame.codec(), opts)
   }
 }

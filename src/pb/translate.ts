@@ -211,13 +211,14 @@ const CHANGES_TO_PB = {
 } as const
 
 /** The wire form of a membership request. */
-export function membershipToPb (id: number, request: MembershipRequest): PbMembershipRequest {
+export function membershipToPb (id: number, request: MembershipRequest, timeout: number): PbMembershipRequest {
   return {
     id,
     change: CHANGES_TO_PB[request.change],
     peer: request.peer ?? '',
     addrs: 'addrs' in request ? (request.addrs ?? []).map(a => a.bytes as Uint8Array<ArrayBuffer>) : [],
-    voter: request.change === 'join' && request.voter
+    voter: request.change === 'join' && request.voter,
+    timeout: Math.min(Math.max(Math.round(timeout), 0), 2 ** 32 - 1)
   }
 }
 

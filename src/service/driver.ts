@@ -64,6 +64,8 @@ export class Driver implements AppliedLog {
   private processScheduled = false
   /** The hard state last written */
   private written: HardState | undefined
+  /** The core's latest hard state: ahead of `written` by a commit index not yet worth a write */
+  private latest: HardState | undefined
   private _appliedIndex = 0
   private nextReadId = 1
   /** The client sessions, as applied up to `appliedIndex` */
@@ -87,6 +89,7 @@ export class Driver implements AppliedLog {
   /** Builds the core from the stored state, with this run's snapshot work. */
   load (state: CoreState, snapshots: Snapshots): void {
     this.written = state.hardState ?? { term: 0, commit: 0 }
+    this.latest = this.written
     this.snapshots = snapshots
     this.core = this.seams.makeCore({
       id: this.self,
@@ -321,9 +324,9 @@ export class Driver implements AppliedLog {
         if (ready.snapshot !== undefined) {
           await snapshots.install(ready.snapshot)
         }
-        if (this.mustWrite(ready.hardState, ready.entries)) {
-          await this.storage.write(ready.hardState, ready.entries)
-          this.written = ready.hardState ?? this.written
+        this.latest = ready.hardState ?? this.latest
+        if (this.mustWrite(this.latest, ready.entries)) {
+          await this.writeHardState(ready.entries)
         }
         if (!this._running) {
           return
@@ -351,13 +354,39 @@ export class Driver implements AppliedLog {
 
   /**
    * Entries, a new term and a vote must be durable before anything depends
-   * on them. A commit index alone need not be: a stored one that lags only
-   * means a restart re-applies less and learns the rest from the leader, so
-   * commit-only changes ride along with the next real write.
+   * on them. A commit index alone need not be: a stored one is only ever a
+   * lower bound of the real one (a restart applies up to it at once and
+   * learns the rest from a leader), so a commit-only change rides along with
+   * the next real write, or with `flush()` at stop, rather than costing a
+   * write of its own after every commit.
    */
   private mustWrite (hardState: HardState | undefined, entries: Entry[]): boolean {
     return entries.length > 0 ||
       (hardState !== undefined && (hardState.term !== this.written?.term || hardState.vote !== this.written.vote))
+  }
+
+  /** Writes `entries` with the latest hard state (when it changed since the last write). */
+  private async writeHardState (entries: Entry[]): Promise<void> {
+    const latest = this.latest
+    const changed = latest !== undefined && (latest.term !== this.written?.term || latest.vote !== this.written.vote || latest.commit !== this.written.commit)
+    await this.storage.write(changed ? latest : undefined, entries)
+    this.written = latest
+  }
+
+  /**
+   * Once stopped and drained: writes a commit index that only rode in
+   * memory, so a member restarted without a leader in reach still applies
+   * everything it knew to be committed.
+   */
+  async flush (): Promise<void> {
+    if (this._failure === undefined && this.latest !== undefined && this.latest.commit > (this.written?.commit ?? 0)) {
+      try {
+        await this.writeHardState([])
+      } catch (err: any) {
+        // Only a lower bound was lost: the next start applies less at once.
+        this.log.error('cannot write the commit index at stop - %e', err)
+      }
+    }
   }
 
   private sendAll (messages: Message[]): void {

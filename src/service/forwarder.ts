@@ -1,13 +1,16 @@
-import { CommitTimeoutError, InvalidParametersError, LeadershipTransferInProgressError, NoLeaderError, errorNamed } from '../errors.ts'
+import { CommitTimeoutError, LeadershipTransferInProgressError, NotMemberError } from '../errors.ts'
+import { Refusal } from '../pb/raft.ts'
+import { refusalFromPb, refusalOf } from '../pb/refusal.ts'
 import { membershipToPb } from '../pb/translate.ts'
 import { provenNotCommitted } from './waiters.ts'
 import type { Deadline } from './deadline.ts'
 import type { Driver } from './driver.ts'
+import type { LeaderSightings } from './leader-sightings.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
 import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
 import type { NodeId, SessionStamp } from '../core/index.ts'
-import type { CommitResult, MembershipResult } from '../index.ts'
+import type { CommitResult } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { ProposeRequest, ProposeResponse } from '../pb/raft.ts'
 import type { Logger } from '@libp2p/interface'
@@ -18,6 +21,8 @@ export interface ForwarderInit {
   waiters: Waiters
   /** Runs membership changes while this node leads */
   membership: Membership
+  /** Says what this node saw when no leader takes an errand */
+  sightings: LeaderSightings
   network: FrameTransport
   clock: Clock
   /** Draws forwarded commands' request ids */
@@ -34,7 +39,11 @@ type Errand =
   | { kind: 'join', to: NodeId, request: MembershipRequest }
 
 /** Where an errand landed; a membership change also says who led after it. */
-type Landed = MembershipResult & { leader?: NodeId }
+export interface Landed {
+  index: number
+  term: number
+  leader?: NodeId
+}
 
 /** What a forward does after the node asked refused it. */
 export type AfterRefusal =
@@ -46,23 +55,24 @@ export type AfterRefusal =
   | { wait: 'outcome' }
 
 /**
- * The retry policy, by what a forward carried and the name of the error it
- * was refused with. A membership change is safe to ask again (the leader
- * skips a change already in effect), so it is retried once a leader can
- * take it. A command is sent again (under a new request id) only once it
- * is proven not committed (`NotCommittedError`), so it is never applied
- * twice: a refusal of one proves nothing unless the command itself is
- * invalid. A forward that gets no answer at all is never retried.
+ * The retry policy, by what a forward carried and why it was refused. A
+ * membership change is safe to ask again (the leader skips a change
+ * already in effect), so it is retried once a leader can take it. A
+ * command is sent again (under a new request id) only once it is proven
+ * not committed (`NotCommittedError`), so it is never applied twice: a
+ * refusal of one proves nothing unless the command itself is invalid. A
+ * forward that gets no answer at all is never retried. A final refusal
+ * fails with the error the refusing node named, fields and all.
  */
-export function afterRefusal (kind: Errand['kind'], refusal: string): AfterRefusal {
+export function afterRefusal (kind: Errand['kind'], refusal: Refusal): AfterRefusal {
   switch (kind) {
     case 'command':
-      return refusal === 'InvalidParametersError' ? { fail: new InvalidParametersError('The leader refused the command as invalid') } : { wait: 'outcome' }
+      return refusal.reason === Refusal.Reason.INVALID_PARAMETERS ? { fail: refusalFromPb(refusal) } : { wait: 'outcome' }
     case 'membership':
-      return refusal === 'NotLeaderError' ? { retry: 'next-leader' } : { fail: errorNamed(refusal) }
+      return refusal.reason === Refusal.Reason.NOT_LEADER ? { retry: 'next-leader' } : { fail: refusalFromPb(refusal) }
     default:
       // The member asked relays a join to its leader and the leader's answer back: a refusal is final.
-      return { fail: errorNamed(refusal) }
+      return { fail: refusalFromPb(refusal) }
   }
 }
 
@@ -111,6 +121,7 @@ export class Forwarder {
   private readonly driver: Driver
   private readonly waiters: Waiters
   private readonly membership: Membership
+  private readonly sightings: LeaderSightings
   private readonly network: FrameTransport
   private readonly clock: Clock
   private readonly random: () => number
@@ -127,6 +138,7 @@ export class Forwarder {
     this.driver = init.driver
     this.waiters = init.waiters
     this.membership = init.membership
+    this.sightings = init.sightings
     this.network = init.network
     this.clock = init.clock
     this.random = init.random
@@ -160,7 +172,7 @@ export class Forwarder {
   }
 
   /** Asks member `to` to let this node join; resolves with where the change landed. */
-  async join (to: NodeId, request: MembershipRequest, deadline: Deadline): Promise<MembershipResult> {
+  async join (to: NodeId, request: MembershipRequest, deadline: Deadline): Promise<Landed> {
     return this.forward({ kind: 'join', to, request }, deadline)
   }
 
@@ -255,15 +267,16 @@ export class Forwarder {
   }
 
   private commandAnswered (response: ProposeResponse, forwarded: Forwarded): void {
-    if (response.error === undefined) {
+    const refusal = refusalOf(response)
+    if (refusal === undefined) {
       forwarded.answered = true
       return
     }
-    const next = afterRefusal('command', response.error)
+    const next = afterRefusal('command', refusal)
     if ('fail' in next) {
       this.waiters.refuse(response.id, next.fail)
     } else {
-      this.log.trace('%s refused a forwarded command (%s); waiting for its outcome', forwarded.to, response.error)
+      this.log.trace('%s refused a forwarded command (%s); waiting for its outcome', forwarded.to, refusal.reason)
     }
   }
 
@@ -283,14 +296,15 @@ export class Forwarder {
       // A transfer changes the leader on purpose: its answer still matters then.
       const toLeader = errand.kind === 'membership' && errand.request.change !== 'transfer'
       const answer = await this.request(to, errand, deadline, toLeader)
-      if (answer.error === undefined) {
-        return errand.kind === 'membership' ? { index: answer.index, term: answer.term, leader: answer.leader } : { index: answer.index, term: answer.term }
+      const refusal = refusalOf(answer)
+      if (refusal === undefined) {
+        return { index: answer.index, term: answer.term, leader: answer.leader }
       }
-      const next = afterRefusal(errand.kind, answer.error)
+      const next = afterRefusal(errand.kind, refusal)
       if ('fail' in next) {
         throw next.fail
       }
-      await this.waiters.nextLeader(deadline, () => new NoLeaderError())
+      await this.waiters.nextLeader(deadline, () => this.noLeader(errand))
     }
   }
 
@@ -303,7 +317,7 @@ export class Forwarder {
       return { to: errand.to }
     }
     if (deadline.expired) {
-      throw new NoLeaderError()
+      throw this.noLeader(errand)
     }
     const driver = this.driver
     if (driver.role === 'leader') {
@@ -318,12 +332,20 @@ export class Forwarder {
         return { here: driver.propose(errand.command, undefined, errand.session) }
       }
     }
+    if (errand.kind === 'membership' && !driver.inConfig(this.self)) {
+      // No leader would take it from here: say why at once rather than at the deadline.
+      throw new NotMemberError()
+    }
     // A leader that removed itself takes no commands: the next leader does.
     const leader = driver.role === 'leader' ? undefined : driver.leader
     if (leader === undefined) {
-      return { wait: this.waiters.nextLeader(deadline, () => new NoLeaderError()) }
+      return { wait: this.waiters.nextLeader(deadline, () => this.noLeader(errand)) }
     }
     return { to: leader }
+  }
+
+  private noLeader (errand: Errand): Error {
+    return this.sightings.noLeader(errand.kind === 'command' ? 'No leader accepted the command; it was not committed' : 'No leader took the membership change')
   }
 
   /** Runs a membership change on this node, the leader; says who leads once it is done. */
@@ -349,7 +371,8 @@ export class Forwarder {
           reject(new CommitTimeoutError())
         }
       })
-      this.network.send(to, { membership: membershipToPb(id, errand.request) })
+      // The time left goes along, so the node asked gives up (and says why) before this one does.
+      this.network.send(to, { membership: membershipToPb(id, errand.request, deadline.expiresAt - this.clock.now()) })
       return () => { this.pending.delete(id) }
     })
   }

@@ -1,11 +1,13 @@
 import { RECENT_FORWARDS } from '../constants.ts'
-import { NotVoterError } from '../errors.ts'
-import { MembershipRequest as PbMembershipRequest } from '../pb/raft.ts'
+import { InvalidParametersError, LeadershipTransferInProgressError, NotLeaderError, NotVoterError } from '../errors.ts'
+import { MembershipRequest as PbMembershipRequest, Refusal } from '../pb/raft.ts'
+import { refusalOf, refusalToPb } from '../pb/refusal.ts'
 import { membershipFromPb, messageFromPb } from '../pb/translate.ts'
 import { AppendedRequests } from './appended-requests.ts'
 import { JoinLimiter } from './join-limiter.ts'
 import type { Driver } from './driver.ts'
 import type { Forwarder } from './forwarder.ts'
+import type { LeaderSightings } from './leader-sightings.ts'
 import type { Membership, MembershipRequest } from './membership.ts'
 import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
@@ -22,6 +24,8 @@ export interface InboundInit {
   forwarder: Forwarder
   /** Runs forwarded membership changes while this node leads */
   membership: Membership
+  /** Told whom this node hears from */
+  sightings: LeaderSightings
   network: FrameTransport
   clock: Clock
   options: Pick<RaftOptions, 'group' | 'maxCommandSize' | 'electionTimeout'>
@@ -42,6 +46,7 @@ export class Inbound {
   private readonly waiters: Waiters
   private readonly forwarder: Forwarder
   private readonly membership: Membership
+  private readonly sightings: LeaderSightings
   private readonly network: FrameTransport
   private readonly options: InboundInit['options']
   private readonly self: NodeId
@@ -58,6 +63,7 @@ export class Inbound {
     this.waiters = init.waiters
     this.forwarder = init.forwarder
     this.membership = init.membership
+    this.sightings = init.sightings
     this.network = init.network
     this.options = init.options
     this.joins = new JoinLimiter(init.clock, init.options.electionTimeout / 2)
@@ -131,6 +137,7 @@ export class Inbound {
       this.log('dropping a snapshot request from %p that came without its data', from)
       return
     }
+    this.sightings.heardFrom(sender)
     if (m.type === 'vote-response' && m.leader !== undefined && !this.isMember(m.leader)) {
       // A member vouches for a leader this node does not know: it missed a change of membership.
       this.vouched.add(m.leader)
@@ -150,31 +157,32 @@ export class Inbound {
     const reply = (answer: Omit<ProposeResponse, 'id'>): void => {
       this.network.send(sender, { proposeResult: { id: request.id, ...answer } })
     }
+    const refuse = (refusal: Refusal): void => { reply({ index: 0, term: 0, refusal, leader: driver.leader }) }
     const appended = this.appended.get(driver.term, sender, request.id)
     if (appended !== undefined) {
       reply(appended)
       return
     }
     if (driver.role !== 'leader' || request.term !== driver.term) {
-      reply({ index: 0, term: 0, error: 'NotLeaderError', leader: driver.leader })
+      refuse(refusalToPb(new NotLeaderError(driver.leader)))
       return
     }
     if (request.command.byteLength > this.options.maxCommandSize) {
-      reply({ index: 0, term: 0, error: 'InvalidParametersError' })
+      refuse(refusalToPb(new InvalidParametersError(`command of ${request.command.byteLength} bytes exceeds the leader's maxCommandSize (${this.options.maxCommandSize})`)))
       return
     }
     if (driver.transferTarget !== undefined) {
-      reply({ index: 0, term: 0, error: 'LeadershipTransferInProgressError', leader: driver.leader })
+      refuse(refusalToPb(new LeadershipTransferInProgressError(driver.transferTarget)))
       return
     }
     if (!driver.config.voters.includes(this.self)) {
       // Removed itself: the next leader takes commands.
-      reply({ index: 0, term: 0, error: 'NotLeaderError' })
+      refuse(refusalToPb(new NotLeaderError(undefined, 'This leader removed itself from the group; the next leader takes commands')))
       return
     }
     if (!this.appended.mayAppend(driver.term, request.again)) {
       // It may be among those appended and forgotten since: its member learns its fate from its log.
-      reply({ index: 0, term: 0, error: 'RequestForgottenError', leader: driver.leader })
+      refuse({ reason: Refusal.Reason.REQUEST_FORGOTTEN, message: 'The request may have been appended already; its outcome is unknown here' })
       return
     }
     const slot = driver.propose(request.command, request.id, request.session)
@@ -192,7 +200,7 @@ export class Inbound {
     const reply = (answer: Omit<ProposeResponse, 'id'>): void => {
       this.network.send(sender, { proposeResult: { id: pb.id, ...answer } })
     }
-    const fail = (err: any): void => { reply({ index: 0, term: 0, error: err?.name ?? 'Error', leader: driver.leader }) }
+    const fail = (err: unknown): void => { reply({ index: 0, term: 0, refusal: refusalToPb(err), leader: driver.leader }) }
     let request: MembershipRequest
     try {
       request = membershipFromPb(pb)
@@ -205,16 +213,18 @@ export class Inbound {
       fail(new NotVoterError())
       return
     }
-    await this.waiters.within({}, async (deadline): Promise<Omit<ProposeResponse, 'id'>> => {
+    // Give up (and say why) a little before the asker does, so the answer still reaches it.
+    const timeout = pb.timeout === undefined ? undefined : pb.timeout - this.options.electionTimeout / 2
+    await this.waiters.within({ timeout }, async (deadline): Promise<Omit<ProposeResponse, 'id'>> => {
       if (driver.role === 'leader') {
         return { ...await this.membership.run(request, deadline), leader: driver.leader }
       }
       const leader = driver.leader
       if (request.change === 'join' && leader !== undefined) {
         const answer = await this.forwarder.relay(leader, request, deadline)
-        return { index: answer.index, term: answer.term, error: answer.error, leader: answer.leader }
+        return { index: answer.index, term: answer.term, refusal: refusalOf(answer), leader: answer.leader }
       }
-      return { index: 0, term: 0, error: 'NotLeaderError', leader }
+      throw new NotLeaderError(leader)
     }).then(reply, fail)
   }
 }

@@ -1,8 +1,12 @@
+import { PROTOCOL_PREFIX, PROTOCOL_VERSION } from '../constants.ts'
 import type { Driver } from './driver.ts'
 import type { MemberAddresses } from './member-addresses.ts'
+import type { PeerIds } from './peer-ids.ts'
 import type { FrameTransport } from './seams.ts'
+import type { Warnings } from './warnings.ts'
 import type { BootstrapMember } from '../bootstrap.ts'
 import type { Configuration, NodeId } from '../core/index.ts'
+import type { RaftOptions } from '../options.ts'
 import type { IdentifyResult, Libp2pEvents, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
 
 export interface MemberTrackerInit {
@@ -10,6 +14,10 @@ export interface MemberTrackerInit {
   driver: Driver
   addresses: MemberAddresses
   network: FrameTransport
+  /** Where members that do not speak the group's protocol are reported */
+  warnings: Warnings
+  peerIds: PeerIds
+  options: Pick<RaftOptions, 'group'>
   /** The host's libp2p events */
   events: TypedEventTarget<Libp2pEvents>
   self: NodeId
@@ -28,6 +36,10 @@ export class MemberTracker {
   private readonly driver: Driver
   private readonly addresses: MemberAddresses
   private readonly network: FrameTransport
+  private readonly warnings: Warnings
+  private readonly peerIds: PeerIds
+  /** The protocol every member must speak */
+  private readonly protocol: string
   private readonly events: TypedEventTarget<Libp2pEvents>
   private readonly self: NodeId
   private readonly log: Logger
@@ -40,6 +52,9 @@ export class MemberTracker {
     this.driver = init.driver
     this.addresses = init.addresses
     this.network = init.network
+    this.warnings = init.warnings
+    this.peerIds = init.peerIds
+    this.protocol = `${PROTOCOL_PREFIX}/${init.options.group}/${PROTOCOL_VERSION}`
     this.events = init.events
     this.self = init.self
     this.log = init.log
@@ -82,6 +97,7 @@ export class MemberTracker {
     for (const id of this.known) {
       if (!members.has(id)) {
         this.log('%s left the group', id)
+        this.warnings.clear('protocol-unsupported', id)
         this.remembered.delete(id)
         this.addresses.forget(id).catch((err: unknown) => { this.log.error('cannot forget member %s - %e', id, err) })
       }
@@ -95,6 +111,7 @@ export class MemberTracker {
     if (id === this.self || !this.driver.otherMembers().includes(id)) {
       return
     }
+    this.checkProtocol(id, evt.detail.protocols)
     const addrs = evt.detail.listenAddrs
     const key = addrs.map(a => a.toString()).sort().join(' ')
     if (this.remembered.get(id) === key) {
@@ -102,6 +119,19 @@ export class MemberTracker {
     }
     this.remembered.set(id, key)
     this.addresses.remember(id, addrs).catch((err: unknown) => { this.log.error('cannot store the addresses of %s - %e', id, err) })
+  }
+
+  /** A member that does not speak the group's protocol can take no part: worth a warning until it does. */
+  private checkProtocol (id: NodeId, protocols: string[]): void {
+    if (protocols.includes(this.protocol)) {
+      this.warnings.clear('protocol-unsupported', id)
+    } else if (!this.warnings.has('protocol-unsupported', id)) {
+      this.warnings.raise({
+        code: 'protocol-unsupported',
+        message: `Member ${id} does not speak ${this.protocol}: it runs no Raft service for this group (another group name, or none), so it can neither vote nor follow`,
+        peer: this.peerIds.get(id)
+      })
+    }
   }
 
   /** A member that connects again gets our queued messages at once, not after the pause a failed send set. */

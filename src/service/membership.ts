@@ -5,10 +5,15 @@ import type { MemberAddresses } from './member-addresses.ts'
 import type { PeerIds } from './peer-ids.ts'
 import type { Waiters } from './waiters.ts'
 import type { ConfigChange, NodeId } from '../core/index.ts'
-import type { MembershipResult } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { Logger } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Where a change was appended, once committed (for a change already in effect: the configuration in force). */
+export interface Slot {
+  index: number
+  term: number
+}
 
 /** A membership request, as the leader runs it (from this node or forwarded by a member). */
 export type MembershipRequest =
@@ -58,7 +63,7 @@ export class Membership {
   }
 
   /** Runs a request on this node, which must lead. */
-  async run (request: MembershipRequest, deadline: Deadline): Promise<MembershipResult> {
+  async run (request: MembershipRequest, deadline: Deadline): Promise<Slot> {
     if (request.change === 'transfer') {
       return this.transfer(request.peer, deadline)
     }
@@ -86,31 +91,59 @@ export class Membership {
     }
   }
 
-  private async addLearner (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
+  private async addLearner (id: NodeId, deadline: Deadline): Promise<Slot> {
     if (this.driver.inConfig(id)) {
       return this.current()
     }
     return this.commitChange({ type: 'add-learner', id }, deadline)
   }
 
-  /** A new or lagging node first follows as a learner, and votes only once it has caught up. */
-  private async addVoter (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
+  /**
+   * A new or lagging node first follows as a learner, and votes only once
+   * it has caught up. One that does not catch up in time is not left behind
+   * as a learner this call added: it is removed again (a learner from
+   * before stays one).
+   */
+  private async addVoter (id: NodeId, deadline: Deadline): Promise<Slot> {
     if (this.driver.config.voters.includes(id)) {
       return this.current()
     }
+    const wasLearner = this.driver.inConfig(id)
     await this.addLearner(id, deadline)
-    await this.waiters.until(() => this.caughtUp(id), deadline, () => new CatchUpTimeoutError(id))
+    try {
+      await this.waiters.until(() => this.caughtUp(id), deadline, () => new CatchUpTimeoutError(id))
+    } catch (err) {
+      if (!wasLearner) {
+        await this.withdraw(id)
+      }
+      throw err
+    }
     return this.commitChange({ type: 'add-voter', id }, deadline)
   }
 
-  private async remove (id: NodeId, deadline: Deadline): Promise<MembershipResult> {
+  /**
+   * Removes a learner that did not catch up, past the call's deadline: the
+   * removal is appended now and commits on its own (a later change waits
+   * for it), so the caller hears why at once.
+   */
+  private async withdraw (id: NodeId): Promise<void> {
+    const addresses = await this.addresses.book([this.self, ...this.driver.otherMembers().filter(member => member !== id)])
+    if (this.driver.role !== 'leader' || !this.driver.canChangeConfig() || !this.driver.config.learners.includes(id)) {
+      this.log('cannot remove %s, which did not catch up, now: it stays a learner', id)
+      return
+    }
+    const slot = this.driver.proposeConfigChange({ type: 'remove', id }, addresses)
+    this.log('%s did not catch up; its removal was appended at %d', id, slot.index)
+  }
+
+  private async remove (id: NodeId, deadline: Deadline): Promise<Slot> {
     if (!this.driver.inConfig(id)) {
       return this.current()
     }
     return this.commitChange({ type: 'remove', id }, deadline)
   }
 
-  private async join (id: NodeId, voter: boolean, deadline: Deadline): Promise<MembershipResult> {
+  private async join (id: NodeId, voter: boolean, deadline: Deadline): Promise<Slot> {
     this.log('%s joins as a %s', id, voter ? 'voter' : 'learner')
     return voter ? this.addVoter(id, deadline) : this.addLearner(id, deadline)
   }
@@ -127,7 +160,7 @@ export class Membership {
   }
 
   /** Hands leadership over and resolves once the transferee leads; this node leads on if it does not. */
-  private async transfer (to: NodeId | undefined, deadline: Deadline): Promise<MembershipResult> {
+  private async transfer (to: NodeId | undefined, deadline: Deadline): Promise<Slot> {
     const target = this.driver.transferLeadership(to)
     this.log('handing leadership to %s', target)
     // Done once some leader is known again: the transferee, this node (it gave up), or another.
@@ -144,7 +177,7 @@ export class Membership {
    * committed and applied here. The new configuration lists where this node
    * knows its members to be, so they can all reach each other.
    */
-  private async commitChange (change: ConfigChange, deadline: Deadline): Promise<MembershipResult> {
+  private async commitChange (change: ConfigChange, deadline: Deadline): Promise<Slot> {
     // A new leader first commits an entry of its term, and a change an earlier call left must commit first.
     await this.waiters.until(() => this.driver.role !== 'leader' || this.driver.canChangeConfig(), deadline, () => new MembershipChangeInProgressError('The previous change, or an entry of the leader\'s term, was not committed before the deadline'))
     const addresses = await this.addresses.book([this.self, ...this.driver.otherMembers(), change.id])
@@ -163,7 +196,7 @@ export class Membership {
     return pr !== undefined && pr.state === 'replicate' && pr.match + this.options.maxEntriesPerAppend >= this.driver.lastIndex
   }
 
-  private current (): MembershipResult {
+  private current (): Slot {
     return { index: this.driver.configIndex, term: this.driver.term }
   }
 }

@@ -10,13 +10,16 @@ import { Driver } from './driver.ts'
 import { Forwarder } from './forwarder.ts'
 import { GuardedEventEmitter } from './guarded-events.ts'
 import { Inbound } from './inbound.ts'
+import { LeaderSightings } from './leader-sightings.ts'
 import { MemberAddresses } from './member-addresses.ts'
 import { MemberTracker } from './member-tracker.ts'
 import { Membership } from './membership.ts'
 import { PeerIds } from './peer-ids.ts'
 import { defaultSeams } from './seams.ts'
 import { Snapshots } from './snapshots.ts'
+import { Warnings } from './warnings.ts'
 import type { BootstrapMember } from '../bootstrap.ts'
+import type { Landed } from './forwarder.ts'
 import type { Clock, FrameTransport, ServiceSeams, SnapshotChannel } from './seams.ts'
 import type { Waiters } from './waiters.ts'
 import type { Notification, RaftCore, SessionStamp, SnapshotMeta } from '../core/index.ts'
@@ -55,6 +58,8 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
   private readonly forwarder: Forwarder
   private readonly inbound: Inbound
   private readonly tracker: MemberTracker
+  private readonly warnings: Warnings
+  private readonly sightings: LeaderSightings
   /** This run's snapshot work */
   private snapshots: Snapshots | undefined
   private reportedRole: RaftRole = 'follower'
@@ -72,7 +77,8 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     const { clock, random, makeCore, transport, snapshotChannel } = { ...defaultSeams(components, this.options), ...seams }
     this.clock = clock
     this.self = components.peerId.toString()
-    this.bootstrap = parseBootstrap(this.options.bootstrap ?? [components.peerId])
+    this.warnings = new Warnings(log)
+    this.bootstrap = this.options.bootstrap === 'self' ? [{ id: this.self }] : parseBootstrap(this.options.bootstrap ?? [])
     if (this.bootstrap.length > 0 && !this.bootstrap.some(member => member.id === this.self)) {
       throw new InvalidParametersError(`bootstrap must include this node (${this.self})`)
     }
@@ -105,9 +111,12 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     this.waiters = this.driver.waiters
     const { driver, waiters, network } = this
     const membership = new Membership({ ...common, driver, waiters, addresses, peerIds: this.peerIds })
-    this.forwarder = new Forwarder({ ...common, driver, waiters, network, clock, random, membership })
-    this.inbound = new Inbound({ ...common, driver, waiters, network, clock, membership, forwarder: this.forwarder })
-    this.tracker = new MemberTracker({ driver, network, addresses, events: components.events, self: this.self, log: this.log })
+    const warnings = this.warnings
+    this.sightings = new LeaderSightings({ ...common, driver, clock, warnings })
+    const sightings = this.sightings
+    this.forwarder = new Forwarder({ ...common, driver, waiters, network, clock, random, membership, sightings })
+    this.inbound = new Inbound({ ...common, driver, waiters, network, clock, membership, sightings, forwarder: this.forwarder })
+    this.tracker = new MemberTracker({ ...common, driver, network, addresses, warnings, peerIds: this.peerIds, events: components.events })
     this.transfer = snapshotChannel(async (from, offer) => {
       this.assertRunning()
       return this.liveSnapshots().onOffer(from, offer)
@@ -125,6 +134,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
       return
     }
     let state = await this.storage.load()
+    const stored = state !== undefined
     const joining = state === undefined && this.options.join.length > 0
     // With nothing stored, a node either founds the cluster or waits to be let in.
     if (state === undefined && !joining && this.bootstrap.length > 0) {
@@ -138,6 +148,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     await snapshots.restoreStored()
     this.snapshots = snapshots
     this.driver.load(state ?? {}, snapshots)
+    this.warnAtStart(stored)
     this.reportedRole = 'follower'
     await this.tracker.restore()
     await this.network.start()
@@ -168,8 +179,26 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     await this.network.stop()
     await this.transfer.stop()
     await this.driver.drain()
+    await this.driver.flush()
     await this.snapshots?.stop()
     this.log('stopped')
+  }
+
+  /** What the node starts with that an operator should know of: see `RaftWarningCode`. */
+  private warnAtStart (stored: boolean): void {
+    const warnings = this.warnings
+    warnings.reset()
+    if (isMemoryDatastore(this.components.datastore)) {
+      warnings.raise({ code: 'memory-datastore', message: 'Raft keeps its log, term and vote in a MemoryDatastore, which a restart loses: give libp2p a persistent datastore (such as datastore-level) so a restarted member keeps its promises' })
+    }
+    const voters = this.driver.config.voters
+    const bootstrap = this.bootstrap.map(member => member.id)
+    if (stored && bootstrap.length > 0 && !sameMembers(voters, bootstrap)) {
+      warnings.raise({ code: 'bootstrap-ignored', message: `bootstrap (${bootstrap.join(', ')}) is used only on a first start; the stored configuration, with voters ${voters.join(', ') || 'none'}, stays in force` })
+    }
+    if (this.options.bootstrap === undefined && this.options.join.length === 0 && !this.driver.inConfig(this.self)) {
+      warnings.raise({ code: 'no-configuration', message: 'This node belongs to no configuration and waits to be added by a leader. To found a group, give every initial voter the same bootstrap list (or bootstrap: \'self\' for a group of one); to enter one, use join' })
+    }
   }
 
   // ---- state --------------------------------------------------------------
@@ -215,7 +244,8 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
       lastIndex: driver.lastIndex,
       snapshotIndex: driver.snapshotIndex,
       firstIndex: driver.firstIndex,
-      ...this.members()
+      ...this.members(),
+      warnings: this.warnings.list()
     }
     if (status.role === 'leader') {
       status.followers = driver.otherMembers().flatMap(id => {
@@ -266,14 +296,14 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
         if (leader !== undefined) {
           return leader
         }
-        await this.waiters.nextLeader(deadline, () => new NoLeaderError('No leader was elected before the deadline'))
+        await this.waiters.nextLeader(deadline, () => this.sightings.noLeader('No leader was elected before the deadline'))
       }
     })
   }
 
   async read (options: AbortOptions = {}): Promise<{ index: number }> {
     this.assertRunning()
-    const noLeader = (): Error => new NoLeaderError('No leader confirmed the read before the deadline')
+    const noLeader = (): Error => this.sightings.noLeader('No leader confirmed the read before the deadline')
     return this.waiters.within(options, async (deadline) => {
       for (;;) {
         if (deadline.expired) {
@@ -284,7 +314,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
           await this.waiters.nextLeader(deadline, noLeader)
           continue
         }
-        const index = await this.waiters.readIndex(id, deadline)
+        const index = await this.waiters.readIndex(id, deadline, noLeader)
         if (index !== undefined) {
           await this.waiters.appliedUpTo(index, deadline)
           return { index }
@@ -320,25 +350,25 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
 
   async addLearner (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
     const member = parseMember(peer)
-    return this.changeMembership({ change: 'add-learner', peer: member.id, addrs: addressesOf(member) }, options)
+    return this.result(await this.changeMembership({ change: 'add-learner', peer: member.id, addrs: addressesOf(member) }, options))
   }
 
   async addVoter (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
     const member = parseMember(peer)
-    return this.changeMembership({ change: 'add-voter', peer: member.id, addrs: addressesOf(member) }, options)
+    return this.result(await this.changeMembership({ change: 'add-voter', peer: member.id, addrs: addressesOf(member) }, options))
   }
 
   async removeMember (peer: PeerInput, options: AbortOptions = {}): Promise<MembershipResult> {
-    return this.changeMembership({ change: 'remove', peer: parseMember(peer).id }, options)
+    return this.result(await this.changeMembership({ change: 'remove', peer: parseMember(peer).id }, options))
   }
 
   async transferLeadership (peer?: PeerInput, options: AbortOptions = {}): Promise<PeerId> {
     const target = peer === undefined ? undefined : parseMember(peer).id
-    const { leader } = await this.changeMembership({ change: 'transfer', peer: target }, options)
+    const { leader } = this.result(await this.changeMembership({ change: 'transfer', peer: target }, options))
     if (leader === undefined) {
       throw new NoLeaderError('Leadership was handed over, but the new leader is not known')
     }
-    return this.peerIds.get(leader)
+    return leader
   }
 
   async join (peer: PeerInput, options: JoinOptions = {}): Promise<MembershipResult> {
@@ -347,19 +377,32 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     if (member.address !== undefined) {
       await this.components.peerStore.merge(this.peerIds.get(member.id), { multiaddrs: [member.address] })
     }
+    const driver = this.driver
+    if (driver.inConfig(this.self) && (options.voter !== true || driver.config.voters.includes(this.self))) {
+      // Already in: nothing to ask anyone.
+      return this.result({ index: driver.configIndex, term: driver.term, leader: driver.leader })
+    }
+    if (member.id === this.self) {
+      throw new InvalidParametersError('join asks a member of the group to let this node in: name that member, not this node')
+    }
     return this.waiters.within(options, async (deadline) => {
       const request: MembershipRequest = { change: 'join', peer: this.self, voter: options.voter === true, addrs: this.components.addressManager?.getAddresses() }
-      const { index, term } = await this.forwarder.join(member.id, request, deadline)
+      const landed = await this.forwarder.join(member.id, request, deadline)
       // Resolve once the change reached this node too.
-      await this.waiters.until(() => this.driver.inConfig(this.self), deadline, () => new CommitTimeoutError(index, term, 'This node was added, but has not received the change before the deadline'))
-      return { index, term }
+      await this.waiters.until(() => driver.inConfig(this.self), deadline, () => new CommitTimeoutError(landed.index, landed.term, 'This node was added, but has not received the change before the deadline'))
+      return this.result(landed)
     })
   }
 
   /** Runs a membership request on the leader; resolves with where it landed and who leads after it. */
-  private async changeMembership (request: MembershipRequest, options: AbortOptions): Promise<MembershipResult & { leader?: string }> {
+  private async changeMembership (request: MembershipRequest, options: AbortOptions): Promise<Landed> {
     this.assertRunning()
     return this.waiters.within(options, async (deadline) => this.forwarder.changeMembership(request, deadline))
+  }
+
+  /** What a membership call resolves with: where the change landed, and who leads after it. */
+  private result ({ index, term, leader }: Landed): MembershipResult {
+    return leader === undefined ? { index, term } : { index, term, leader: this.peerIds.get(leader) }
   }
 
   /** A node started with `join` asks the members it was given, in turn, until one lets it in. */
@@ -414,6 +457,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
       }
     } else if (n.type === 'leader') {
       this.log('leader is %s at term %d', n.leader ?? 'unknown', n.term)
+      this.sightings.leaderChanged(n.leader, n.term)
       this.forwarder.leaderChanged(n.leader)
       this.snapshots?.leaderChanged()
       this.waiters.leaderChanged()
@@ -422,7 +466,11 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
       this.log(n.to === undefined ? 'leadership transfer ended' : 'handing leadership to %s', n.to)
     } else {
       this.tracker.follow(n.config)
+      if (this.driver.inConfig(this.self)) {
+        this.warnings.clear('no-configuration')
+      }
       this.inbound.configChanged()
+      this.sightings.configChanged()
       this.safeDispatchEvent('raft:membership', {
         detail: { voters: n.config.voters.map(id => this.peerIds.get(id)), learners: n.config.learners.map(id => this.peerIds.get(id)), index: n.index }
       })
@@ -454,6 +502,20 @@ const OPENS_SESSION_COMMAND = new Uint8Array(0)
 
 function toRaftRole (role: RaftCore['role']): RaftRole {
   return role === 'pre-candidate' ? 'follower' : role
+}
+
+/**
+ * Whether the datastore loses everything on a restart: datastore-core's
+ * `MemoryDatastore` (libp2p's default), known by its constructor's name so
+ * that datastore-core need not be loaded at run time. A subclass or wrapper
+ * of it under another name is not recognised.
+ */
+function isMemoryDatastore (datastore: unknown): boolean {
+  return (datastore as { constructor?: { name?: string } } | undefined)?.constructor?.name === 'MemoryDatastore'
+}
+
+function sameMembers (a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every(id => b.includes(id))
 }
 
 function addressesOf (member: { address?: Multiaddr }): Multiaddr[] {

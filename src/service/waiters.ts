@@ -1,11 +1,16 @@
 import { AbortError } from '@libp2p/interface'
 import { equals } from 'uint8arrays/equals'
-import { CommitTimeoutError, NoLeaderError, NotCommittedError } from '../errors.ts'
+import { CommitTimeoutError, NotCommittedError } from '../errors.ts'
 import { Deadline } from './deadline.ts'
 import type { Clock } from './seams.ts'
 import type { CommitResult } from '../index.ts'
 import type { RaftOptions } from '../options.ts'
 import type { AbortOptions } from '@libp2p/interface'
+
+/** How long a call may wait: the caller's signal, and a time limit in ms shorter than `commitTimeout` */
+export interface WaitOptions extends AbortOptions {
+  timeout?: number
+}
 
 /** What applying one entry produced: the state machine's result or error, and the entry's term. */
 export interface ApplyOutcome {
@@ -97,9 +102,9 @@ export class Waiters {
 
   // ---- deadlines ----------------------------------------------------------
 
-  /** The caller's signal, bounded by `commitTimeout` (checked on each tick) and by `stop()`. */
-  deadline (options: AbortOptions): Deadline {
-    const deadline = new Deadline(this.clock.now() + this.options.commitTimeout, options.signal)
+  /** The caller's signal, bounded by `commitTimeout` or a shorter `timeout` (checked on each tick) and by `stop()`. */
+  deadline (options: WaitOptions): Deadline {
+    const deadline = new Deadline(this.clock.now() + Math.min(this.options.commitTimeout, options.timeout ?? Infinity), options.signal)
     this.deadlines.add(deadline)
     return deadline
   }
@@ -115,7 +120,7 @@ export class Waiters {
    * libp2p's `AbortError`; its message says what the call had reached (a
    * commit appended but not applied has an unknown outcome).
    */
-  async within<T> (options: AbortOptions, fn: (deadline: Deadline) => Promise<T>): Promise<T> {
+  async within<T> (options: WaitOptions, fn: (deadline: Deadline) => Promise<T>): Promise<T> {
     const aborted = (): boolean => options.signal?.aborted === true
     if (aborted()) {
       throw new AbortError('The call was aborted before it started')
@@ -208,8 +213,8 @@ export class Waiters {
   // ---- reads --------------------------------------------------------------
 
   /** The read index for read `id`, or undefined when no answer came within an election timeout (ask again). */
-  async readIndex (id: number, deadline: Deadline): Promise<number | undefined> {
-    return deadline.wait(() => new NoLeaderError('No leader confirmed the read before the deadline'), (resolve) => {
+  async readIndex (id: number, deadline: Deadline, onExpire: () => Error): Promise<number | undefined> {
+    return deadline.wait(onExpire, (resolve) => {
       this.reads.set(id, {
         retryAt: this.clock.now() + this.options.electionTimeout,
         settle: (index) => {

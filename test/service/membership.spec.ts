@@ -175,7 +175,7 @@ describe('service: membership', function () {
     const other = await newcomer(nodes)
     const err = await rejection(leader.raft.addLearner(other.peerId))
     expect(err.name).to.equal('MembershipChangeInProgressError')
-    // …until it gives up; the slow node stays a learner, and commits never stalled.
+    // …until it gives up (and takes the learner it added back); commits never stalled.
     expect((await rejection(adding)).name).to.be.oneOf(['CatchUpTimeoutError'])
     await leader.raft.commit(set('still', 'fine'))
     expect(leader.raft.members().voters).to.have.lengthOf(3)

@@ -31,7 +31,7 @@ async function singleMember (extra: Partial<RaftComponents> = {}, init: RaftInit
     ...extra
   } as unknown as RaftComponents
   const kv = new KvStateMachine()
-  const service = new RaftService(components, { stateMachine: kv, electionTimeout: 100, heartbeatInterval: 10, ...init })
+  const service = new RaftService(components, { bootstrap: 'self', stateMachine: kv, electionTimeout: 100, heartbeatInterval: 10, ...init })
   return { service, kv, handled }
 }
 

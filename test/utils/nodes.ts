@@ -34,7 +34,7 @@ export const TEST_TIMING: RaftInit = { electionTimeout: 600, heartbeatInterval: 
 
 export interface NodeOptions {
   privateKey: PrivateKey
-  bootstrap: Array<PeerId | string>
+  bootstrap: RaftInit['bootstrap']
   datastore?: Datastore
   kv?: KvStateMachine
   raft?: RaftInit
