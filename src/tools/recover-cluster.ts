@@ -5,14 +5,14 @@
  */
 import { isPeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { DATASTORE_PREFIX, GROUP } from '../constants.ts'
 import { InvalidParametersError } from '../errors.ts'
-import { RaftStorage, storageRoot } from '../storage/raft-storage.ts'
+import { groupStorage } from './group-storage.ts'
+import type { GroupOptions } from './group-storage.ts'
 import type { Configuration, CoreState, Entry } from '../core/index.ts'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-export interface RecoverClusterOptions extends AbortOptions {
+export interface RecoverClusterOptions extends GroupOptions, AbortOptions {
   /** The surviving voters (this member among them, unless it is a learner); give every survivor the same list. */
   voters: Array<PeerId | string>
   /**
@@ -21,18 +21,6 @@ export interface RecoverClusterOptions extends AbortOptions {
    * @default []
    */
   learners?: Array<PeerId | string>
-  /**
-   * The member's `RaftInit.group`.
-   *
-   * @default 'default'
-   */
-  group?: string
-  /**
-   * The member's `RaftInit.datastorePrefix`.
-   *
-   * @default '/raft'
-   */
-  datastorePrefix?: string
 }
 
 /** What `recoverCluster` did, and where this member's log stands. */
@@ -89,12 +77,10 @@ export interface RecoveryResult {
  */
 export async function recoverCluster (datastore: Datastore, options: RecoverClusterOptions): Promise<RecoveryResult> {
   const { voters, learners } = survivingMembers(options)
-  const group = options.group ?? GROUP
-  const prefix = options.datastorePrefix ?? DATASTORE_PREFIX
-  const storage = new RaftStorage(datastore, storageRoot(prefix, group))
+  const { storage, noState } = groupStorage(datastore, options)
   const state = await storage.load(options)
   if (state === undefined) {
-    throw new InvalidParametersError(`the datastore holds no Raft state for group '${group}' under ${prefix}`)
+    throw noState()
   }
   const survivors = (config: Configuration): Configuration => recoveredConfig(config, voters, learners)
 
