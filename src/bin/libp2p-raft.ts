@@ -95,7 +95,9 @@ async function recover (folder: string, values: Values): Promise<number> {
     ? JSON.stringify(result, null, 2)
     : [
         `recovered: voters ${result.voters.join(', ')}${learners}`,
-        `rewrote ${entries}${result.rewroteSnapshot ? ' and the snapshot\'s configuration' : ''}`,
+        result.rewrittenEntries === 0 && !result.rewroteSnapshot
+          ? 'nothing to rewrite: the stored configuration already is the survivors'
+          : `rewrote ${entries}${result.rewroteSnapshot ? ' and the snapshot\'s configuration' : ''}`,
         `term ${result.term}, commit index ${result.commitIndex}, last entry ${result.lastIndex} of term ${result.lastTerm}`
       ].join('\n'))
   return 0

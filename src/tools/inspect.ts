@@ -29,7 +29,11 @@ export interface Inspection {
   term: number
   /** Whom the member voted for in `term`, if anyone */
   vote?: string
-  /** The highest index the member knew to be committed (at least the snapshot's) */
+  /**
+   * The highest index the member stored as committed (at least the
+   * snapshot's). It may lag behind what the member knew: a commit index
+   * alone is written with the next entries or term change.
+   */
   commitIndex: number
   /** The configuration the member would follow */
   configuration: {
@@ -98,23 +102,17 @@ export async function inspectStore (datastore: Datastore, options: InspectOption
   const log = new RaftLog(snapshotMeta, entries, hardState?.commit ?? 0)
   const configEntry = log.lastConfigEntry()
   const config = configEntry?.config ?? snapshotMeta.config
-  const inspection: Inspection = {
+  return {
     group,
     datastorePrefix,
     term: hardState?.term ?? 0,
+    ...(hardState?.vote === undefined ? {} : { vote: hardState.vote }),
     commitIndex: log.committed,
     configuration: { ...members(config), addresses: config.addresses ?? {}, source: configEntry === undefined ? 'snapshot' : 'log', index: configEntry?.index ?? snapshotMeta.index },
     log: { firstIndex: log.firstIndex(), lastIndex: log.lastIndex(), lastTerm: log.lastTerm(), leftovers: leftovers.length },
+    ...(snapshot === undefined ? {} : { snapshot: { index: snapshot.meta.index, term: snapshot.meta.term, size: snapshot.size, chunks: snapshot.chunks, id: snapshot.id, ...members(snapshot.meta.config) } }),
     entries: lastEntries(log, options.entries ?? 10).map(summarize)
   }
-  if (hardState?.vote !== undefined) {
-    inspection.vote = hardState.vote
-  }
-  if (snapshot !== undefined) {
-    const { meta, size, chunks, id } = snapshot
-    inspection.snapshot = { index: meta.index, term: meta.term, size, chunks, id, ...members(meta.config) }
-  }
-  return inspection
 }
 
 function members (config: Configuration): { voters: string[], learners: string[] } {
@@ -162,7 +160,7 @@ export function formatInspection (inspection: Inspection): string {
   const lines = [
     `group          ${inspection.group} (under ${inspection.datastorePrefix})`,
     `term           ${inspection.term}${inspection.vote === undefined ? '' : `, voted for ${inspection.vote}`}`,
-    `commit index   ${inspection.commitIndex}`,
+    `commit index   ${inspection.commitIndex} (as stored)`,
     `log            ${log.firstIndex > log.lastIndex ? 'empty' : `${log.firstIndex}-${log.lastIndex}`}, last entry ${log.lastIndex} of term ${log.lastTerm}` +
       (log.leftovers > 0 ? ` (${log.leftovers} leftover entries, deleted at start)` : ''),
     `configuration  ${configuration.source === 'log' ? `entry ${configuration.index}` : `the snapshot's (at ${configuration.index})`}`,
@@ -170,7 +168,8 @@ export function formatInspection (inspection: Inspection): string {
     ...configuration.learners.map(id => memberLine('learner', id, configuration.addresses)),
     snapshot === undefined
       ? 'snapshot       none'
-      : `snapshot       index ${snapshot.index}, term ${snapshot.term}, ${snapshot.size} bytes in ${snapshot.chunks} chunk${snapshot.chunks === 1 ? '' : 's'}, ${membersText(snapshot)}`
+      : `snapshot       index ${snapshot.index}, term ${snapshot.term}, ${snapshot.size} bytes in ${snapshot.chunks} chunk${snapshot.chunks === 1 ? '' : 's'}\n` +
+        `               ${membersText(snapshot)}`
   ]
   if (inspection.entries.length > 0) {
     lines.push(`last ${inspection.entries.length} entr${inspection.entries.length === 1 ? 'y' : 'ies'}`)

@@ -34,7 +34,7 @@ export interface RecoveryResult {
   rewroteSnapshot: boolean
   /** The member's current term */
   term: number
-  /** The highest index the member knew to be committed */
+  /** The highest index the member stored as committed (it may lag: a commit index alone is written with the next entries) */
   commitIndex: number
   /** The member's last log entry: survivors elect the one whose last entry has the highest term, then index */
   lastIndex: number
