@@ -50,15 +50,20 @@ export interface RecoveryResult {
  *
  * It rewrites every configuration entry of the stored log, and the
  * configuration of the stored snapshot, to the survivors (keeping the
- * addresses stored for them). No entry is added or removed and no index,
- * term, vote or commit index changes: an entry made up on each survivor
- * alone would need a term no survivor ever saw and that no other survivor
- * picks too, which a survivor cannot know. So the survivors' logs keep
- * Raft's guarantees, and once restarted they elect, by the usual rules, the
- * member with the most up-to-date log among those that vote; its log then
- * prevails. Entries after a survivor's commit index stay uncommitted until
- * that leader commits its own log: entries only other survivors hold are
- * replaced then, as in any election.
+ * addresses stored for them), so whichever configuration the member would
+ * fall back on is the survivors'. It adds and removes no entry and changes
+ * no index, term, vote or commit index: a new configuration entry would
+ * need, on each survivor alone, a term that no survivor ever used (or two
+ * logs that differ could look alike) and that ranks the survivors' logs as
+ * their real ends do (or the least complete could win the election), which
+ * no survivor can know. So the survivors' logs keep Raft's guarantees, and
+ * once restarted they elect, by the usual rules, the member with the most
+ * up-to-date log among those that vote (a majority of the survivors: both
+ * of two, two of three). Its log then prevails: entries after a survivor's
+ * commit index stay uncommitted until that leader commits its own log, and
+ * entries only other survivors hold are replaced then, as after any
+ * election. The state machine never sees configuration entries, so
+ * rewriting old ones changes no state.
  *
  * Safe only when all of this holds:
  * - a majority of the voters is lost **for good**: with a majority alive, fix the network or restart members instead, they recover by themselves;
@@ -68,8 +73,10 @@ export interface RecoveryResult {
  *
  * Writes acknowledged by the old majority survive when the elected survivor
  * holds them; compare the survivors' `lastTerm` and `lastIndex` (or
- * `libp2p-raft inspect`) to see which one does. Running it again with the
- * same lists changes nothing; if it was interrupted, run it again.
+ * `libp2p-raft inspect`) to see which one does. Writes no survivor holds are
+ * lost. Running it again with the same lists changes nothing; if it was
+ * interrupted, run it again. Nothing stops it on a running member's store
+ * but LevelDB's lock: stop the member first.
  *
  * @throws {InvalidParametersError} when `voters` is empty, a peer id is not
  * valid, a peer is both voter and learner, or the datastore holds no Raft
