@@ -538,3 +538,4 @@ export function raft<R = unknown> (init: RaftInit<R> = {}): (components: RaftCom
 }
 
 export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotMemberError, NotStartedError, NotVoterError, SessionExpiredError, SnapshotTransferError, TimeoutError } from './errors.ts'
+export { recoverCluster, type RecoverClusterOptions, type RecoveryResult } from './tools/recover-cluster.ts'

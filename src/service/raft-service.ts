@@ -1,10 +1,9 @@
 import { NotStartedError, TimeoutError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
-import { Key } from 'interface-datastore'
 import { parseBootstrap, parseMember } from '../bootstrap.ts'
 import { bootstrapState } from '../core/index.ts'
 import { CommitTimeoutError, InvalidParametersError, NoLeaderError } from '../errors.ts'
 import { resolveOptions } from '../options.ts'
-import { RaftStorage } from '../storage/raft-storage.ts'
+import { RaftStorage, storageRoot } from '../storage/raft-storage.ts'
 import { ClientSession } from './client-session.ts'
 import { Driver } from './driver.ts'
 import { Forwarder } from './forwarder.ts'
@@ -82,7 +81,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     if (this.bootstrap.length > 0 && !this.bootstrap.some(member => member.id === this.self)) {
       throw new InvalidParametersError(`bootstrap must include this node (${this.self})`)
     }
-    const root = new Key(`${this.options.datastorePrefix}/${this.options.group}`)
+    const root = storageRoot(this.options.datastorePrefix, this.options.group)
     this.storage = new RaftStorage(components.datastore, root)
     const addresses = new MemberAddresses({ datastore: components.datastore, peerStore: components.peerStore, addressManager: components.addressManager, self: components.peerId, root, log: this.log })
     this.peerIds = new PeerIds(components.peerId)

@@ -10,6 +10,21 @@ import type { Datastore } from 'interface-datastore'
 
 export type { IncomingSnapshot, StoredSnapshot } from './snapshot-store.ts'
 
+/** A group's stored state, as `RaftStorage.read` finds it. */
+export interface StoredState {
+  hardState?: HardState
+  /** The log `load` keeps: contiguous, and following the snapshot */
+  entries: Entry[]
+  snapshot?: StoredSnapshot
+  /** Indexes of stored entries `load` deletes: leftovers of a write or an installation a crash interrupted */
+  leftovers: number[]
+}
+
+/** Where a group's state lives in the datastore: `<prefix>/<group>`. */
+export function storageRoot (prefix: string, group: string): Key {
+  return new Key(`${prefix}/${group}`)
+}
+
 /** Log keys carry the index zero-padded to 20 digits, so key order is index order. */
 const INDEX_WIDTH = 20
 
@@ -77,11 +92,33 @@ export class RaftStorage {
    * knowing the stored log's end.
    */
   async load (options?: AbortOptions): Promise<CoreState | undefined> {
+    const stored = await this.read(options)
+    await deleteKeys(this.datastore, (stored?.leftovers ?? []).map(index => this.entryKey(index)), options)
+    await this.snapshots.removeAllExcept(stored?.snapshot?.id, options)
+    this.current = stored?.snapshot
+    this.lastIndex = stored?.entries.at(-1)?.index ?? stored?.snapshot?.meta.index ?? 0
+    this.firstIndex = stored?.entries[0]?.index ?? this.lastIndex + 1
+    if (stored === undefined) {
+      return undefined
+    }
+    const { hardState, entries, snapshot } = stored
+    return snapshot === undefined ? { hardState, entries } : { hardState, entries, snapshot: snapshot.meta }
+  }
+
+  /**
+   * What is stored, as `load` sees it, without changing anything (`load`
+   * then deletes the leftovers): for tools that look at a stopped member's
+   * store. `undefined` when this group has never stored anything.
+   */
+  async read (options?: AbortOptions): Promise<StoredState | undefined> {
     const hardState = await this.getOptional(this.stateKey(), decodeHardState, options)
     const snapshot = await this.getOptional(this.pointerKey(), decodeSnapshotRecord, options)
     const entries: Entry[] = []
     for await (const { value } of this.datastore.query({ prefix: this.logPrefix }, options)) {
       entries.push(decodeEntry(value))
+    }
+    if (hardState === undefined && entries.length === 0 && snapshot === undefined) {
+      return undefined
     }
     entries.sort((a, b) => a.index - b.index)
     // Entries beyond a gap are leftovers of an interrupted write: a later
@@ -91,15 +128,8 @@ export class RaftStorage {
       // leftovers of an installation a crash interrupted: the snapshot replaced them
       log = []
     }
-    await deleteKeys(this.datastore, entries.slice(log.length).map(entry => this.entryKey(entry.index)), options)
-    await this.snapshots.removeAllExcept(snapshot?.id, options)
-    this.current = snapshot
-    this.lastIndex = log.at(-1)?.index ?? snapshot?.meta.index ?? 0
-    this.firstIndex = log[0]?.index ?? this.lastIndex + 1
-    if (hardState === undefined && entries.length === 0 && snapshot === undefined) {
-      return undefined
-    }
-    return snapshot === undefined ? { hardState, entries: log } : { hardState, entries: log, snapshot: snapshot.meta }
+    const leftovers = entries.slice(log.length).map(entry => entry.index)
+    return { hardState, entries: log, snapshot, leftovers }
   }
 
   private async getOptional<T> (key: Key, decode: (bytes: Uint8Array) => T, options?: AbortOptions): Promise<T | undefined> {
@@ -231,6 +261,38 @@ export class RaftStorage {
       await deleteKeys(this.datastore, keyRange(from, to, i => this.entryKey(i)), options)
       this.firstIndex = Math.max(this.firstIndex, to)
     }
+  }
+
+  /**
+   * Rewrites stored entries in place, in one batch: each replaces the stored
+   * entry of the same index, which must have the same term. Only for tools
+   * that change a stopped member's stored configuration (`recoverCluster`):
+   * a running node never changes an entry it holds.
+   */
+  async overwriteEntries (entries: Entry[], options?: AbortOptions): Promise<void> {
+    const batch = this.datastore.batch()
+    for (const entry of entries) {
+      const stored = await this.getOptional(this.entryKey(entry.index), decodeEntry, options)
+      if (stored?.term !== entry.term || entry.index < this.firstIndex) {
+        throw new Error(`cannot overwrite entry ${entry.index} of term ${entry.term}: the log holds no such entry`)
+      }
+      batch.put(this.entryKey(entry.index), encodeEntry(entry))
+    }
+    await batch.commit(options)
+  }
+
+  /**
+   * Gives the current snapshot new metadata of the same index and term; its
+   * data stays. Only for the tools `overwriteEntries` serves.
+   */
+  async replaceSnapshotMeta (meta: SnapshotMeta, options?: AbortOptions): Promise<void> {
+    await this.exclusive(async () => {
+      const current = this.current
+      if (current?.meta.index !== meta.index || current.meta.term !== meta.term) {
+        throw new Error(`cannot replace the metadata of the snapshot at ${meta.index} of term ${meta.term}: it is not the current one`)
+      }
+      await this.point({ ...current, meta }, options)
+    })
   }
 
   /** The snapshot's chunks in order, one read at a time; see `SnapshotStore.read`. */

@@ -2,7 +2,9 @@ import { expect } from 'aegir/chai'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { Key } from 'interface-datastore'
 import { RaftStorage } from '../../src/storage/raft-storage.ts'
+import { rejection } from '../utils/rejection.ts'
 import type { CommandEntry, ConfigEntry, Entry, HardState, NoopEntry } from '../../src/core/types.ts'
+import type { StoredSnapshot } from '../../src/storage/raft-storage.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Batch, Datastore, Pair, Query } from 'interface-datastore'
 
@@ -360,5 +362,44 @@ describe('storage: RaftStorage', () => {
     await storage.write(undefined, [])
     expect(datastore.ops.filter(o => o.op !== 'commit')).to.deep.equal([])
     expect(await storage.load()).to.be.undefined()
+  })
+
+  it('reads what load would keep, and the leftovers load deletes, without deleting them', async () => {
+    const datastore = new MemoryDatastore()
+    const storage = new RaftStorage(datastore, ROOT)
+    await storage.load()
+    await storage.write({ term: 2, commit: 1 }, run(1, 3, 2))
+    await datastore.delete(logKey(ROOT, 2))
+    const before = await keysUnder(datastore, '/raft')
+    const stored = await new RaftStorage(datastore, ROOT).read()
+    expect(ids(stored?.entries)).to.deep.equal([[1, 2]])
+    expect(stored?.leftovers).to.deep.equal([3])
+    expect(stored?.hardState).to.deep.equal({ term: 2, vote: undefined, commit: 1 })
+    expect(await keysUnder(datastore, '/raft')).to.deep.equal(before)
+    expect(await new RaftStorage(datastore, new Key('/raft/other')).read()).to.be.undefined()
+  })
+
+  it('overwrites stored entries in place, and refuses entries of another term or not stored', async () => {
+    const datastore = new MemoryDatastore()
+    const storage = new RaftStorage(datastore, ROOT)
+    await storage.load()
+    await storage.write({ term: 2, commit: 3 }, [cfg(1, 1, ['a', 'b', 'c']), ...run(2, 3, 2)])
+    await storage.overwriteEntries([cfg(1, 1, ['a'])])
+    expect((await new RaftStorage(datastore, ROOT).load())?.entries).to.deep.equal([cfg(1, 1, ['a']), ...run(2, 3, 2)])
+    expect((await rejection(storage.overwriteEntries([cfg(2, 1, ['a'])]))).message).to.include('no such entry')
+    expect((await rejection(storage.overwriteEntries([cfg(4, 2, ['a'])]))).message).to.include('no such entry')
+  })
+
+  it('replaces the current snapshot\'s metadata of the same index and term, keeping its data', async () => {
+    const datastore = new MemoryDatastore()
+    const storage = new RaftStorage(datastore, ROOT)
+    await storage.load()
+    const data = Uint8Array.of(1, 2, 3)
+    await storage.saveSnapshot({ index: 5, term: 2, config: { voters: ['a', 'b'], learners: [] } }, data)
+    await storage.replaceSnapshotMeta({ index: 5, term: 2, config: { voters: ['a'], learners: [] } })
+    const reloaded = new RaftStorage(datastore, ROOT)
+    expect((await reloaded.load())?.snapshot).to.deep.equal({ index: 5, term: 2, config: { voters: ['a'], learners: [] } })
+    expect(await reloaded.snapshotData(reloaded.snapshot as StoredSnapshot)).to.deep.equal(data)
+    expect((await rejection(storage.replaceSnapshotMeta({ index: 5, term: 3, config: { voters: ['a'], learners: [] } }))).message).to.include('not the current one')
   })
 })
