@@ -83,7 +83,9 @@ export class ServiceWorkload {
 
   constructor (cluster: ServiceCluster, options: ServiceWorkloadOptions) {
     this.cluster = cluster
-    this.options = { timeout: 1500, think: [0, 20], membership: 0, largeValue: 0, sessions: 0, retries: 3, ...options }
+    // Options a scenario leaves undefined keep their defaults.
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ServiceWorkloadOptions
+    this.options = { timeout: 1500, think: [0, 20], membership: 0, largeValue: 0, sessions: 0, retries: 3, ...given }
   }
 
   start (): void {
