@@ -67,7 +67,7 @@ export class LeaderSightings {
   private describe (): string {
     const driver = this.driver
     const now = this.clock.now()
-    const parts = [`This node is a ${driver.role} in term ${driver.term}`]
+    const parts = [`This node is a ${driver.role === 'pre-candidate' ? 'follower running a pre-vote' : driver.role} in term ${driver.term}`]
     if (!driver.inConfig(this.self)) {
       parts.push('it belongs to no configuration')
     }

@@ -78,6 +78,8 @@ export interface EntrySummary {
   preview?: string
   /** The id of the forwarded request that proposed a command */
   request?: number
+  /** Where a command belongs in a client session (sequence 0 opens the session) */
+  session?: { client: number, sequence: number }
   /** A configuration entry's members */
   voters?: string[]
   learners?: string[]
@@ -138,6 +140,9 @@ function summarize (entry: Entry): EntrySummary {
     if (entry.request !== undefined) {
       summary.request = entry.request
     }
+    if (entry.session !== undefined) {
+      summary.session = { client: entry.session.client, sequence: entry.session.sequence }
+    }
   } else if (entry.type === 'config') {
     Object.assign(summary, members(entry.config))
   }
@@ -191,10 +196,17 @@ function membersText (config: { voters: string[], learners: string[] }): string 
   return `voters ${config.voters.join(', ')}${learners}`
 }
 
+function sessionText (session: EntrySummary['session']): string {
+  if (session === undefined) {
+    return ''
+  }
+  return session.sequence === 0 ? '  (opens a client session)' : `  (session ${session.client}, sequence ${session.sequence})`
+}
+
 function entryText (entry: EntrySummary): string {
   switch (entry.type) {
     case 'command':
-      return `command  ${entry.size} bytes  ${entry.preview ?? ''}${entry.request === undefined ? '' : `  (request ${entry.request})`}`
+      return `command  ${entry.size} bytes  ${entry.preview ?? ''}${entry.request === undefined ? '' : `  (request ${entry.request})`}${sessionText(entry.session)}`
     case 'config':
       return `config   ${membersText({ voters: entry.voters ?? [], learners: entry.learners ?? [] })}`
     default:

@@ -77,9 +77,12 @@ describe('tools: inspect', function () {
     const stores = levels.stores
     nodes = await createClusterWith(3, i => ({ datastore: stores[i], raft: { snapshotThreshold: 20, trailingEntries: 5 } }))
     const leader = await waitForStableLeader(nodes)
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 29; i++) {
       await leader.raft.commit(set(`k${i}`, `v${i}`))
     }
+    // the last two before the binary one: a client session's opening and its first command
+    const session = await leader.raft.openSession()
+    await session.commit(set('k29', 'v29'))
     const last = await leader.raft.commit(BINARY)
     await waitFor(() => nodes.every(n => n.raft.commitIndex === last.index && n.raft.appliedIndex === last.index && n.raft.status().snapshotIndex > 0), 'every member to commit, apply and snapshot')
     statuses = nodes.map(n => n.raft.status())
@@ -109,12 +112,15 @@ describe('tools: inspect', function () {
     const lastIndex = statuses[0].lastIndex
     expect(inspection.entries.map(e => e.index)).to.deep.equal([lastIndex - 2, lastIndex - 1, lastIndex])
     expect(inspection.entries[2]).to.deep.include({ type: 'command', size: 4, preview: '0x00ff1080', term: statuses[0].term })
-    expect(inspection.entries[1]).to.deep.include({ type: 'command', size: 11, preview: '"set k29 v29"' })
+    expect(inspection.entries[1]).to.deep.include({ type: 'command', size: 11, preview: '"set k29 v29"', session: { client: lastIndex - 2, sequence: 1 } })
+    expect(inspection.entries[0]).to.deep.include({ type: 'command', size: 0, session: { client: 0, sequence: 0 } })
     expect((await inspectStore(nodes[0].datastore, { entries: 0 })).entries).to.deep.equal([])
     const text = formatInspection(inspection)
     expect(text).to.include(`commit index   ${inspection.commitIndex} (as stored)`)
     expect(text).to.include(`log            ${statuses[0].firstIndex}-${lastIndex}`)
     expect(text).to.include(`  ${lastIndex}  term ${statuses[0].term}  command  4 bytes  0x00ff1080`)
+    expect(text).to.include(`"set k29 v29"  (session ${lastIndex - 2}, sequence 1)`)
+    expect(text).to.include('(opens a client session)')
   })
 
   it('names a group or prefix with no state', async () => {
