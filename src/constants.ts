@@ -48,7 +48,16 @@ export const RECENT_FORWARDS = 65_536
 /** The peer store tag that keeps connections to members open (the `keep-alive` prefix makes libp2p redial them). */
 export const KEEP_ALIVE_TAG = 'keep-alive-libp2p-raft'
 
-/** Client sessions kept (least recently used are dropped first) */
-export const MAX_SESSIONS = 1024
-/** Unacknowledged results kept per client session (oldest dropped first) */
-export const MAX_SESSION_RESULTS = 64
+/**
+ * The client session table's limits. Part of the protocol, not options:
+ * every member must apply the same ones, or their tables (and so what they
+ * apply) would differ.
+ */
+export const SESSION_LIMITS = {
+  /** Sessions kept; the least recently used are dropped first */
+  sessions: 1024,
+  /** Unacknowledged results kept per session; the oldest are dropped first */
+  results: 64,
+  /** Bytes the table may take in snapshot metadata (it rides in the snapshot offer frame) */
+  bytes: 256 * 1024
+}

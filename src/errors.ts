@@ -200,11 +200,12 @@ export class NotVoterError extends Error {
 }
 
 /**
- * A command sent within a client session was not applied because the
- * session is no longer known (it was never opened, or more recently used
- * sessions pushed it out: see `maxSessions`), or because the result of that
- * sequence is no longer kept. Definitely not applied by this attempt: open a
- * new session to send it again.
+ * A copy of a command sent within a client session was not applied,
+ * because the session is no longer kept (it was never opened, or the
+ * limits pushed it out) or because the result of that sequence is no
+ * longer kept. This copy was not applied, but an earlier copy of the same
+ * sequence may have been: the command's outcome is unknown. Open a new
+ * session for new commands.
  */
 export class SessionExpiredError extends Error {
   static name = 'SessionExpiredError'

@@ -255,15 +255,6 @@ export interface RaftInit<R = unknown> {
    * @default '/raft'
    */
   datastorePrefix?: string
-
-  /**
-   * Client sessions (see `openSession`) every member keeps; opening one more
-   * drops the least recently used. Use the same value on every member: it
-   * decides, alike everywhere, which retried commands are still recognised.
-   *
-   * @default 1024
-   */
-  maxSessions?: number
 }
 
 /** A peer: its id (object or string), or a multiaddr ending in `/p2p/<id>` (whose address goes to the peer store). */
@@ -395,24 +386,27 @@ export interface SessionCommitResult<R = unknown> extends CommitResult<R> {
 
 /**
  * A client session (Raft thesis §6.3): commands committed through it are
- * applied exactly once, however often they are sent. Each command gets the
- * next sequence number; the session sends it, under the same
- * (session, sequence), as often as it takes before the deadline (across
- * leader changes, lost answers and timeouts), and every member's session
- * table applies it once and answers the copies with the first result, so
- * the state machine never sees a duplicate. A call that still rejects with
- * an unknown outcome (`CommitTimeoutError`, `NoLeaderError`, an abort while
- * waiting, ...) carries the command's `sequence` on the error: pass it in
- * `options.sequence` with the same command to retry it, now or later, and
- * get the original result.
+ * applied at most once, however often they are sent, and exactly once when
+ * a call resolves. Each command gets the next sequence number; the session
+ * sends it, under the same (session, sequence), as often as it takes before
+ * the deadline (across leader changes, lost answers and timeouts), and
+ * every member's session table applies it once and answers the copies with
+ * the first result, so the state machine never sees a duplicate. Every
+ * rejection carries the command's `sequence` on the error; when its outcome
+ * is unknown (`CommitTimeoutError`, `NoLeaderError`, an abort while
+ * waiting, ...) pass it in `options.sequence` with the same command to send
+ * it again and get the original result.
  *
- * Results are kept until the client has them, at most 64 per session (send
- * no more than that many commands at once in one session); the table keeps
- * at most `maxSessions` sessions (the least recently used go first).
- * Commands of a session no longer kept fail with `SessionExpiredError` and
- * are not applied. Results travel in snapshots as tagged JSON: plain data
- * (JSON values, `undefined`, `bigint`, `Uint8Array`) comes back as it was,
- * anything else as `undefined`.
+ * The members keep a session's results until the client has them, within
+ * limits every member applies alike: 64 results per session (counted from
+ * its oldest unanswered sequence), 1024 sessions (the least recently used
+ * go first) and 256 KiB for the whole table (it travels in snapshots). A
+ * copy whose session or result is no longer kept is refused with
+ * `SessionExpiredError`: that copy was not applied, but an earlier one may
+ * have been, so the outcome stays unknown. Retry soon, not much later.
+ * Results are kept as tagged JSON: plain data (JSON values, `undefined`,
+ * `bigint`, `Uint8Array`) comes back to a copy as it was, anything else as
+ * `undefined`; an error comes back with its name and message.
  */
 export interface RaftSession<R = unknown> {
   /** The session's id: the index of the log entry that opened it */

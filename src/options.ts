@@ -42,10 +42,9 @@ export function resolveOptions (init: RaftInit): RaftOptions {
     join: init.join ?? [],
     joinAsVoter: init.joinAsVoter ?? false,
     authorizeJoin: init.authorizeJoin ?? REFUSE_JOINS,
-    datastorePrefix: init.datastorePrefix ?? c.DATASTORE_PREFIX,
-    maxSessions: init.maxSessions ?? c.MAX_SESSIONS
+    datastorePrefix: init.datastorePrefix ?? c.DATASTORE_PREFIX
   }
-  const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames', 'snapshotThreshold', 'maxSessions'] as const
+  const counts = ['electionTimeout', 'heartbeatInterval', 'commitTimeout', 'maxCommandSize', 'maxMessageSize', 'maxInboundStreams', 'maxQueuedFrames', 'snapshotThreshold'] as const
   for (const key of counts) {
     const value = options[key]
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {

@@ -67,8 +67,7 @@ describe('options: resolveOptions', () => {
       join: ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'],
       joinAsVoter: true,
       authorizeJoin: () => true,
-      datastorePrefix: '/x/y',
-      maxSessions: 2
+      datastorePrefix: '/x/y'
     }
     const bootstrap = ['12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN']
     expect(resolveOptions({ ...init, bootstrap })).to.deep.equal({ ...init, bootstrap })

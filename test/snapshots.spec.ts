@@ -4,6 +4,7 @@ import { expect } from 'aegir/chai'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { Key } from 'interface-datastore'
 import { TypedEventEmitter } from 'main-event'
+import { SESSION_LIMITS } from '../src/constants.ts'
 import { RaftCore } from '../src/core/index.ts'
 import { resolveOptions } from '../src/options.ts'
 import { messageToPb } from '../src/pb/translate.ts'
@@ -59,7 +60,7 @@ async function setup (stateMachine: Partial<StateMachine>, snapshotThreshold = 1
   })
   const events = new TypedEventEmitter<RaftEvents>()
   const driver = new Driver({
-    seams: { clock: systemClock, random: () => 0.5, makeCore: () => core },
+    seams: { clock: systemClock, random: () => 0.5, makeCore: () => core, sessionLimits: SESSION_LIMITS },
     storage,
     network: {} as unknown as FrameTransport,
     events,

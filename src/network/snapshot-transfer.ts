@@ -1,5 +1,6 @@
 import { AbortError } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
+import { SESSION_LIMITS } from '../constants.ts'
 import { InvalidSnapshotError, SnapshotTransferError } from '../errors.ts'
 import { SnapshotOffer, SnapshotReply } from '../pb/raft.ts'
 import type { RaftMessage, SnapshotResult } from '../pb/raft.ts'
@@ -48,8 +49,8 @@ export type SnapshotOfferHandler = (from: PeerId, offer: SnapshotOffer, options:
 
 /** Snapshot streams allowed per connection: one transfer, plus one overlapping its replacement. */
 const MAX_INBOUND_STREAMS = 2
-/** Room above the chunk limit for the offer frame (a request and its configuration). */
-const OFFER_SLACK = 64 * 1024
+/** Room above the chunk limit for the offer frame: a request, its configuration and the client session table. */
+const OFFER_SLACK = 64 * 1024 + SESSION_LIMITS.bytes
 /** Largest reply frame a sender reads. */
 const MAX_REPLY_SIZE = 1024
 /** Chunks a sender may have sent and the receiver not yet stored. */

@@ -1,4 +1,4 @@
-import { CommitTimeoutError, InvalidParametersError } from '../errors.ts'
+import { AbortError, CommitTimeoutError, InvalidParametersError } from '../errors.ts'
 import type { Deadline } from './deadline.ts'
 import type { Clock } from './seams.ts'
 import type { Waiters } from './waiters.ts'
@@ -36,7 +36,7 @@ export class ClientSession implements RaftSession {
   readonly id: number
   private readonly init: ClientSessionInit
   private nextSequence = 1
-  /** Sequences handed out whose outcome the caller has not been told */
+  /** Sequences handed out whose outcome no caller has been told */
   private readonly open = new Set<number>()
 
   constructor (init: ClientSessionInit) {
@@ -46,10 +46,14 @@ export class ClientSession implements RaftSession {
 
   async commit (command: Uint8Array, options: SessionCommitOptions = {}): Promise<SessionCommitResult> {
     this.init.check(command)
-    const sequence = options.sequence ?? this.nextSequence++
-    if (!Number.isSafeInteger(sequence) || sequence < 1 || sequence >= this.nextSequence) {
-      throw new InvalidParametersError(`sequence must be one this session handed out (1 to ${this.nextSequence - 1}), got ${String(sequence)}`)
+    if (options.sequence !== undefined && (!Number.isSafeInteger(options.sequence) || options.sequence < 1 || options.sequence >= this.nextSequence)) {
+      throw new InvalidParametersError(`sequence must be one this session handed out (1 to ${this.nextSequence - 1}), got ${String(options.sequence)}`)
     }
+    if (options.signal?.aborted === true) {
+      // Nothing sent: no sequence taken or kept open.
+      throw new AbortError('The call was aborted before it started')
+    }
+    const sequence = options.sequence ?? this.nextSequence++
     this.open.add(sequence)
     try {
       const result = await this.init.waiters.within(options, async (deadline) => this.commitUntilKnown(command, sequence, deadline))
@@ -59,7 +63,10 @@ export class ClientSession implements RaftSession {
       if (!OUTCOME_UNKNOWN.has(err?.name)) {
         this.open.delete(sequence)
       }
-      throw Object.assign(err, { sequence })
+      if (err instanceof Error && Object.isExtensible(err)) {
+        Object.assign(err, { sequence })
+      }
+      throw err
     }
   }
 
@@ -67,7 +74,8 @@ export class ClientSession implements RaftSession {
   private async commitUntilKnown (command: Uint8Array, sequence: number, deadline: Deadline): Promise<CommitResult> {
     for (;;) {
       try {
-        return await this.init.commit(command, deadline, { client: this.id, sequence, acknowledged: this.acknowledged() })
+        // Never below this very sequence: another call for it may have finished meanwhile.
+        return await this.init.commit(command, deadline, { client: this.id, sequence, acknowledged: Math.min(this.acknowledged(), sequence - 1) })
       } catch (err: any) {
         if (deadline.expired || !RETRIED.has(err?.name)) {
           throw err

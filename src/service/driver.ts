@@ -1,5 +1,4 @@
 import { NotStartedError } from '@libp2p/interface'
-import { MAX_SESSION_RESULTS } from '../constants.ts'
 import { coreOptions } from '../options.ts'
 import { messageToPb } from '../pb/translate.ts'
 import { ClientSessionTable } from './session-table.ts'
@@ -16,7 +15,7 @@ import type { Logger } from '@libp2p/interface'
 import type { TypedEventTarget } from 'main-event'
 
 export interface DriverInit {
-  seams: Pick<ServiceSeams, 'clock' | 'random' | 'makeCore'>
+  seams: Pick<ServiceSeams, 'clock' | 'random' | 'makeCore' | 'sessionLimits'>
   storage: RaftStorage
   network: FrameTransport
   /** Where `raft:apply` is emitted */
@@ -81,7 +80,7 @@ export class Driver implements AppliedLog {
     this.log = init.log
     this.onNotification = init.onNotification
     this.waiters = new Waiters(init.seams.clock, init.options, this)
-    this.sessions = new ClientSessionTable(init.options.maxSessions, MAX_SESSION_RESULTS)
+    this.sessions = new ClientSessionTable(init.seams.sessionLimits)
   }
 
   // ---- lifecycle ----------------------------------------------------------

@@ -73,7 +73,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     this.components = components
     this.log = log
     this.options = resolveOptions(init)
-    const { clock, random, makeCore, transport, snapshotChannel } = { ...defaultSeams(components, this.options), ...seams }
+    const { clock, random, makeCore, transport, snapshotChannel, sessionLimits } = { ...defaultSeams(components, this.options), ...seams }
     this.clock = clock
     this.self = components.peerId.toString()
     this.warnings = new Warnings(log)
@@ -101,7 +101,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
     const common = { options: this.options, self: this.self, log: this.log }
     this.driver = new Driver({
       ...common,
-      seams: { clock, random, makeCore },
+      seams: { clock, random, makeCore, sessionLimits },
       storage: this.storage,
       network: this.network,
       events: this,

@@ -1,9 +1,10 @@
 /**
  * Apply results as text, so that a client session's results can travel in
  * snapshot metadata. JSON, with tags for what JSON cannot hold: `undefined`,
- * `bigint`, `Uint8Array`, non-finite numbers. Anything else that is not
- * plain data (functions, symbols, class instances such as `Map`) has no
- * faithful text form and is stored as `undefined`.
+ * `bigint`, `Uint8Array`, non-finite numbers, and plain objects that have a
+ * key named like the tag. Anything else that is not plain data (functions,
+ * symbols, class instances such as `Map`) has no faithful text form and is
+ * stored as `undefined`. A circular value throws.
  */
 
 import { fromString } from 'uint8arrays/from-string'
@@ -11,7 +12,7 @@ import { toString } from 'uint8arrays/to-string'
 
 const TAG = '$raft'
 
-type Tagged = { [TAG]: 'undefined' } | { [TAG]: 'bigint' | 'bytes' | 'number', value: string }
+type Tagged = { [TAG]: 'undefined' } | { [TAG]: 'bigint' | 'bytes' | 'number', value: string } | { [TAG]: 'object', value: Array<[string, unknown]> }
 
 export function encodeResult (value: unknown): string {
   return JSON.stringify(toJson(value))
@@ -41,7 +42,9 @@ function toJson (value: unknown): unknown {
         return value.map(toJson)
       }
       if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
-        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toJson(item)]))
+        const entries = Object.entries(value).map(([key, item]): [string, unknown] => [key, toJson(item)])
+        // An object with the tag's key is written as a list of entries, so that it never reads as a tag.
+        return TAG in value ? { [TAG]: 'object', value: entries } : Object.fromEntries(entries)
       }
       return { [TAG]: 'undefined' }
     default:
@@ -61,11 +64,12 @@ function fromJson (value: unknown): unknown {
     return value
   }
   if (TAG in value) {
-    const { [TAG]: kind, value: text } = value as Tagged & { value: string }
-    switch (kind) {
-      case 'bigint': return BigInt(text)
-      case 'bytes': return fromString(text, 'base64')
-      case 'number': return Number(text)
+    const tagged = value as Tagged
+    switch (tagged[TAG]) {
+      case 'bigint': return BigInt(tagged.value)
+      case 'bytes': return fromString(tagged.value, 'base64')
+      case 'number': return Number(tagged.value)
+      case 'object': return Object.fromEntries(tagged.value.map(([key, item]) => [key, fromJson(item)]))
       default: return undefined
     }
   }

@@ -6,11 +6,12 @@
  * seeded random source, a simulated network and, to prove that its checks
  * bite, deliberately broken cores. They are not part of `RaftInit`.
  */
-import { DIAL_TIMEOUT, OUTSIDER_READ_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from '../constants.ts'
+import { DIAL_TIMEOUT, OUTSIDER_READ_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, SESSION_LIMITS, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from '../constants.ts'
 import { RaftCore } from '../core/index.ts'
 import { RaftNetwork } from '../network/raft-network.ts'
 import { SnapshotTransfer } from '../network/snapshot-transfer.ts'
 import { systemClock } from './system-clock.ts'
+import type { SessionLimits } from './session-table.ts'
 import type { CoreInit, NodeId } from '../core/index.ts'
 import type { RaftComponents } from '../index.ts'
 import type { FrameHandler, MemberCheck } from '../network/raft-network.ts'
@@ -63,6 +64,8 @@ export interface ServiceSeams {
   snapshotChannel(onOffer: SnapshotOfferHandler): SnapshotChannel
   /** Builds the core, at every start */
   makeCore(init: CoreInit): RaftCore
+  /** The client session table's limits (the simulator lowers them to make sessions expire) */
+  sessionLimits: SessionLimits
 }
 
 /** The seams users run with: the system clock, `Math.random`, libp2p streams and the real core. */
@@ -71,6 +74,7 @@ export function defaultSeams (components: RaftComponents, options: RaftOptions):
   return {
     clock: systemClock,
     random: Math.random,
+    sessionLimits: SESSION_LIMITS,
     transport: (onFrame, isMember) => new RaftNetwork(components, {
       protocol: `${prefix}/${PROTOCOL_VERSION}`,
       maxMessageSize: options.maxMessageSize,

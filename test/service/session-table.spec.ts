@@ -5,10 +5,10 @@ import { ClientSessionTable } from '../../src/service/session-table.ts'
 import type { Applied } from '../../src/service/session-table.ts'
 
 /** A table and a counter of how often the state machine ran. */
-function table (maxSessions = 4, maxResults = 3): { sessions: ClientSessionTable, run(result: unknown): () => Applied, runs(): number } {
+function table (sessions = 4, results = 3, bytes = 1 << 20): { sessions: ClientSessionTable, run(result: unknown): () => Applied, runs(): number } {
   let runs = 0
   return {
-    sessions: new ClientSessionTable(maxSessions, maxResults),
+    sessions: new ClientSessionTable({ sessions, results, bytes }),
     run: (result) => () => {
       runs++
       return { result }
@@ -73,9 +73,51 @@ describe('client session table', () => {
   it('keeps an apply error as the answer to every copy', () => {
     const { sessions } = table()
     sessions.apply(1, stamp(0, 0), () => ({ result: undefined }))
-    const failed = new Error('bad command')
+    const failed = Object.assign(new Error('bad command'), { name: 'KvError' })
     expect(sessions.apply(2, stamp(1, 1), () => ({ result: undefined, error: failed }))).to.have.property('error', failed)
-    expect(sessions.apply(3, stamp(1, 1), () => ({ result: 'ran twice' }))).to.have.property('error', failed)
+    const copy = sessions.apply(3, stamp(1, 1), () => ({ result: 'ran twice' })) as Applied
+    expect(copy.error).to.include({ name: 'KvError', message: 'bad command' })
+  })
+
+  it('answers every copy from what it kept, whatever the first caller did with the result', () => {
+    const { sessions, run } = table()
+    sessions.apply(1, stamp(0, 0), run(undefined))
+    const first = sessions.apply(2, stamp(1, 1), run({ n: 1 })) as Applied
+    ;(first.result as { n: number }).n = 99
+    expect(sessions.apply(3, stamp(1, 1), run('x'))).to.deep.equal({ result: { n: 1 } })
+  })
+
+  it('keeps what it cannot write as undefined, and what is thrown that is not an Error as an error, alike on every member', () => {
+    const { sessions, run } = table()
+    sessions.apply(1, stamp(0, 0), run(undefined))
+    const circular: Record<string, unknown> = {}
+    circular.self = circular
+    sessions.apply(2, stamp(1, 1), run(circular))
+    sessions.apply(3, stamp(1, 2), () => ({ result: undefined, error: null as any }))
+    expect(sessions.apply(4, stamp(1, 1), run('x'))).to.deep.equal({ result: undefined })
+    expect((sessions.apply(5, stamp(1, 2), run('x')) as Applied).error).to.include({ name: 'Error', message: 'null' })
+    const copy = table()
+    copy.sessions.restore(sessions.encode())
+    expect(copy.sessions.apply(6, stamp(1, 1), copy.run('x'))).to.deep.equal({ result: undefined })
+    expect((copy.sessions.apply(7, stamp(1, 2), copy.run('x')) as Applied).error).to.include({ name: 'Error', message: 'null' })
+  })
+
+  it('stays within its byte limit: other sessions go first, least recently used first, then the oldest results of the current one', () => {
+    const { sessions, run } = table(10, 10, 400)
+    sessions.apply(1, stamp(0, 0), run(undefined))
+    sessions.apply(2, stamp(0, 0), run(undefined))
+    sessions.apply(3, stamp(1, 1), run('a'.repeat(100)))
+    sessions.apply(4, stamp(2, 1), run('b'.repeat(100)))
+    expect(sessions.size).to.equal(2)
+    // Session 2 now needs more room than the limit leaves: session 1 goes, then session 2's oldest result.
+    sessions.apply(5, stamp(2, 2), run('c'.repeat(150)))
+    sessions.apply(6, stamp(2, 3), run('d'.repeat(150)))
+    expect(sessions.encodedBytes).to.be.at.most(400)
+    expect(sessions.size).to.equal(1)
+    expect(sessions.apply(7, stamp(1, 1), run('x'))).to.have.property('error').with.property('name', 'SessionExpiredError')
+    expect(sessions.apply(8, stamp(2, 1), run('x'))).to.have.property('error').with.property('name', 'SessionExpiredError')
+    expect(sessions.apply(9, stamp(2, 3), run('x'))).to.deep.equal({ result: 'd'.repeat(150) })
+    expect(sessions.encode().byteLength).to.be.at.most(400)
   })
 
   it('waits for a state machine that applies asynchronously', async () => {
@@ -115,8 +157,9 @@ describe('client session table', () => {
 
 describe('result codec', () => {
   it('brings plain data back as it was', () => {
-    const value = { text: 'a', n: 1.5, big: 12345678901234567890n, bytes: Uint8Array.of(0, 255), nested: [true, null, undefined, { inf: Infinity, nan: NaN }], none: undefined }
+    const value = { tagged: { $raft: 'bigint', value: 'abc' }, text: 'a', n: 1.5, big: 12345678901234567890n, bytes: Uint8Array.of(0, 255), nested: [true, null, undefined, { inf: Infinity, nan: NaN }], none: undefined }
     const back = decodeResult(encodeResult(value)) as typeof value
+    expect(back.tagged).to.deep.equal({ $raft: 'bigint', value: 'abc' })
     expect(back.text).to.equal('a')
     expect(back.n).to.equal(1.5)
     expect(back.big).to.equal(12345678901234567890n)

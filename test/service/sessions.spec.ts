@@ -141,6 +141,29 @@ describe('service: client sessions (exactly-once commits)', function () {
     expect(again.kv.values.get('y')).to.equal('2')
   })
 
+  it('keeps its table small enough to travel with a snapshot, however large the results', async () => {
+    const raft = { snapshotThreshold: 100_000, trailingEntries: 0 }
+    nodes = await createClusterWith(3, () => ({ raft }))
+    const leader = await waitForStableLeader(nodes)
+    const big = 'x'.repeat(8000)
+    await leader.raft.commit(set('big', big))
+    const lagging = nodes.find(n => n !== leader) as TestNode
+    const { privateKey, datastore, peerId } = lagging
+    await lagging.libp2p.stop()
+    // 64 commands at once in one session, each answered with the previous 8000-character value.
+    const session = await leader.raft.openSession()
+    const results = await Promise.all(Array.from({ length: 64 }, async () => session.commit(set('big', big))))
+    expect(results.every(r => r.result === big)).to.equal(true)
+    const last = Math.max(...results.map(r => r.index))
+    await leader.raft.snapshot()
+
+    const again = await createNode({ privateKey, datastore, bootstrap: nodes.map(n => n.peerId), raft })
+    nodes = nodes.map(n => n.peerId.equals(peerId) ? again : n)
+    await introduce(nodes)
+    await waitFor(() => again.raft.appliedIndex >= last, 'the restarted follower to install the snapshot and catch up')
+    expect(again.kv.values.get('big')).to.equal(big)
+  })
+
   it('refuses bad input: a sequence it never handed out, a command that is not bytes', async () => {
     nodes = await createClusterWith(1, () => ({}))
     await waitForStableLeader(nodes)

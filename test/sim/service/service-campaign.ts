@@ -82,6 +82,7 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
     nodes: s.nodes,
     spares: s.spares,
     init: { ...autoSnapshots(seed), ...s.init },
+    sessionLimits: s.sessionLimits,
     makeCore: options.makeCore
   })
   if (options.noisy) {

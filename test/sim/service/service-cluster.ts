@@ -23,6 +23,7 @@ import { TraceLog } from './trace-logger.ts'
 import { VirtualClock } from './virtual-clock.ts'
 import type { CoreInit, Ready } from '../../../src/core/index.ts'
 import type { RaftComponents, RaftInit } from '../../../src/index.ts'
+import type { SessionLimits } from '../../../src/service/session-table.ts'
 import type { PeerId } from '@libp2p/interface'
 
 /** Builds a node's core; the broken-core tests swap in deliberately wrong variants. */
@@ -39,6 +40,8 @@ export interface ServiceSimOptions {
   /** How long a disk write takes, ms */
   writeLatency?: [number, number]
   makeCore?: CoreFactory
+  /** The client session table's limits (the service's own by default) */
+  sessionLimits?: SessionLimits
 }
 
 /** The simulator's defaults: a 10 ms tick, elections after 100–200 ms. */
@@ -180,7 +183,8 @@ export class ServiceCluster {
       random: () => this.world.rng.next(),
       transport: seams.transport,
       snapshotChannel: seams.snapshotChannel,
-      makeCore: (init) => this.checkedCore(member, init)
+      makeCore: (init) => this.checkedCore(member, init),
+      ...(this.options.sessionLimits === undefined ? {} : { sessionLimits: this.options.sessionLimits })
     })
     member.service = service
     member.kv = kv

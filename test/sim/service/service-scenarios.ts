@@ -10,6 +10,7 @@ import { startOutsider } from './outsider.ts'
 import type { ServiceCluster, SimMember } from './service-cluster.ts'
 import type { ServiceWorkload } from './service-workload.ts'
 import type { RaftInit } from '../../../src/index.ts'
+import type { SessionLimits } from '../../../src/service/session-table.ts'
 
 export interface ServiceScenarioContext {
   cluster: ServiceCluster
@@ -34,6 +35,8 @@ export interface ServiceScenario {
   timeout?: number
   /** Service options for this scenario */
   init?: Omit<RaftInit, 'stateMachine' | 'bootstrap'>
+  /** The client session table's limits, lowered so that sessions and results expire */
+  sessionLimits?: SessionLimits
   run(ctx: ServiceScenarioContext): Promise<void>
 }
 
@@ -272,7 +275,9 @@ export const SERVICE_SCENARIOS: ServiceScenario[] = [
     // Calls give up before the faults heal, so that many outcomes are unknown and sent again.
     timeout: 300,
     // As many sessions as session clients: those abandoned with a crashed member make room.
-    init: { snapshotThreshold: 15, trailingEntries: 3, maxSessions: 4 },
+    init: { snapshotThreshold: 15, trailingEntries: 3 },
+    // Few sessions, results and bytes, so that all three limits drop sessions and results.
+    sessionLimits: { sessions: 4, results: 8, bytes: 2048 },
     async run ({ cluster }) {
       const { world } = cluster
       for (let i = 0; i < 8; i++) {
