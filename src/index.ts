@@ -255,6 +255,18 @@ export interface RaftInit<R = unknown> {
    * @default '/raft'
    */
   datastorePrefix?: string
+
+  /**
+   * Where Raft alone keeps its log, term, vote, snapshots and members'
+   * addresses, apart from the host's datastore. What an acknowledged commit
+   * survives depends on it (docs/durability.md): for one that survives an
+   * OS crash or a power loss, pass a `SyncedLevelDatastore` from
+   * `libp2p-raft/level`, opened before libp2p starts. Raft does not open
+   * or close it.
+   *
+   * @default the host's datastore (`components.datastore`)
+   */
+  datastore?: Datastore
 }
 
 /** A peer: its id (object or string), or a multiaddr ending in `/p2p/<id>` (whose address goes to the peer store). */

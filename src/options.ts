@@ -4,8 +4,8 @@ import { InvalidParametersError } from './errors.ts'
 import type { CoreOptions } from './core/index.ts'
 import type { StateMachine, RaftInit } from './index.ts'
 
-/** Every `RaftInit` field with its default filled in and checked. */
-export type RaftOptions = Required<Omit<RaftInit, 'bootstrap'>> & Pick<RaftInit, 'bootstrap'>
+/** Every `RaftInit` field with its default filled in and checked (but the datastore, which the service resolves beside the host's). */
+export type RaftOptions = Required<Omit<RaftInit, 'bootstrap' | 'datastore'>> & Pick<RaftInit, 'bootstrap'>
 
 /** Joins are refused unless the leader's `authorizeJoin` says otherwise. */
 const REFUSE_JOINS = (): boolean => false

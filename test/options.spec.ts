@@ -46,7 +46,7 @@ describe('options: resolveOptions', () => {
 
   it('keeps every valid value it is given', () => {
     const stateMachine: StateMachine = { apply: () => 1, snapshot: () => new Uint8Array(0), restore: () => {} }
-    const init: Required<Omit<RaftInit, 'bootstrap'>> = {
+    const init: Required<Omit<RaftInit, 'bootstrap' | 'datastore'>> = {
       group: 'my-group_1.x',
       stateMachine,
       electionTimeout: 3000,

@@ -27,6 +27,7 @@ import type { MembershipRequest } from './membership.ts'
 import type { RaftOptions } from '../options.ts'
 import type { AbortOptions, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
 
 /**
  * The `Raft` service: what users call and listen to. It checks what callers
@@ -47,6 +48,8 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
   private readonly log: Logger
   private readonly self: string
   private readonly bootstrap: BootstrapMember[]
+  /** Where Raft keeps its state: `init.datastore`, or the host's */
+  private readonly datastore: Datastore
   private readonly storage: RaftStorage
   private readonly peerIds: PeerIds
   private readonly clock: Clock
@@ -82,8 +85,9 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
       throw new InvalidParametersError(`bootstrap must include this node (${this.self})`)
     }
     const root = storageRoot(this.options.datastorePrefix, this.options.group)
-    this.storage = new RaftStorage(components.datastore, root)
-    const addresses = new MemberAddresses({ datastore: components.datastore, peerStore: components.peerStore, addressManager: components.addressManager, self: components.peerId, root, log: this.log })
+    this.datastore = raftDatastore(init.datastore, components.datastore)
+    this.storage = new RaftStorage(this.datastore, root)
+    const addresses = new MemberAddresses({ datastore: this.datastore, peerStore: components.peerStore, addressManager: components.addressManager, self: components.peerId, root, log: this.log })
     this.peerIds = new PeerIds(components.peerId)
     components.metrics?.registerMetricGroup('libp2p_raft_state', {
       label: 'field',
@@ -187,8 +191,8 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
   private warnAtStart (stored: boolean): void {
     const warnings = this.warnings
     warnings.reset()
-    if (isMemoryDatastore(this.components.datastore)) {
-      warnings.raise({ code: 'memory-datastore', message: 'Raft keeps its log, term and vote in a MemoryDatastore, which a restart loses: give libp2p a persistent datastore (such as datastore-level) so a restarted member keeps its promises' })
+    if (isMemoryDatastore(this.datastore)) {
+      warnings.raise({ code: 'memory-datastore', message: 'Raft keeps its log, term and vote in a MemoryDatastore, which a restart loses: give Raft a persistent datastore (raft({ datastore }) or libp2p\'s; SyncedLevelDatastore from libp2p-raft/level survives power loss too) so a restarted member keeps its promises' })
     }
     const voters = this.driver.config.voters
     const bootstrap = this.bootstrap.map(member => member.id)
@@ -501,6 +505,18 @@ const OPENS_SESSION_COMMAND = new Uint8Array(0)
 
 function toRaftRole (role: RaftCore['role']): RaftRole {
   return role === 'pre-candidate' ? 'follower' : role
+}
+
+/** Raft's own datastore when one is given (checked to be one), or else the host's. */
+function raftDatastore (own: unknown, host: Datastore): Datastore {
+  if (own === undefined) {
+    return host
+  }
+  const store = own as Partial<Datastore> | null
+  if (typeof store?.batch !== 'function' || typeof store.put !== 'function' || typeof store.get !== 'function' || typeof store.query !== 'function') {
+    throw new InvalidParametersError('datastore must be an interface-datastore Datastore (with put, get, query and batch)')
+  }
+  return own as Datastore
 }
 
 /**

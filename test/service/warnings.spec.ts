@@ -75,4 +75,30 @@ describe('service: bootstrap rule and status warnings', function () {
     expect(codes(node)).to.deep.equal(['memory-datastore'])
     expect(node.raft.status().warnings[0].message).to.include('persistent datastore')
   })
+
+  it('judges the datastore Raft was given, not the host\'s, and keeps its keys there alone', async () => {
+    const privateKey = await generateKeyPair('Ed25519')
+    const host = new KeptDatastore()
+    const own = new MemoryDatastore()
+    const node = await createNode({ privateKey, bootstrap: 'self', datastore: host, raft: { datastore: own } })
+    nodes = [node]
+    expect(codes(node)).to.deep.equal(['memory-datastore'], 'Raft\'s own store is a MemoryDatastore, whatever the host keeps')
+    await node.raft.waitForLeader()
+    await node.raft.commit(new Uint8Array([1]))
+    const keysUnder = async (store: MemoryDatastore): Promise<string[]> => {
+      const keys: string[] = []
+      for await (const key of store.queryKeys({ prefix: '/raft' })) {
+        keys.push(key.toString())
+      }
+      return keys
+    }
+    expect(await keysUnder(own)).to.not.be.empty()
+    expect(await keysUnder(host)).to.deep.equal([], 'nothing of Raft\'s in the host\'s datastore')
+  })
+
+  it('refuses a datastore option that is not a Datastore', async () => {
+    const privateKey = await generateKeyPair('Ed25519')
+    const notAStore = { put: async () => {} } as any
+    await expect(createNode({ privateKey, bootstrap: 'self', raft: { datastore: notAStore } })).to.eventually.be.rejected().with.property('name', 'InvalidParametersError')
+  })
 })
