@@ -1,7 +1,8 @@
 /**
  * One member of the demo cluster, run by `scripts/demo.ts` as a child
  * process: a libp2p node on loopback TCP (noise, yamux, identify) with the
- * raft service, a level datastore in its own folder, and the demo's
+ * raft service, a synced level datastore (`SyncedLevelDatastore`: every
+ * write reaches the disk before it resolves) in its own folder, and the demo's
  * key-value state machine. It takes its identity and settings from the
  * first IPC message, reports role, leader and progress changes, and answers
  * `commit`, `state` and `stop` requests (see `demo-protocol.ts`).
@@ -12,9 +13,9 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
-import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { raft } from '../src/index.ts'
+import { SyncedLevelDatastore } from '../src/level/index.ts'
 import { KvStateMachine, encodeSet } from './demo-kv.ts'
 import { describeError, ipcChild } from './ipc-child.ts'
 import type { FromNode, InitMessage, NodeState, ToNode } from './demo-protocol.ts'
@@ -30,7 +31,7 @@ const child = await ipcChild<InitMessage, FromNode>('demo-node.ts is started by 
 const { init, send } = child
 
 const kv = new KvStateMachine()
-const datastore = new LevelDatastore(init.dir)
+const datastore = new SyncedLevelDatastore(init.dir)
 await datastore.open()
 
 const node: Node = await createLibp2p({

@@ -1,7 +1,8 @@
 /**
  * `npm start`: a three-member libp2p-raft cluster on loopback, one process
- * per member, each with its own level datastore in a temporary folder and a
- * replicated key-value state machine.
+ * per member, each with its own synced level datastore (`SyncedLevelDatastore`
+ * from `libp2p-raft/level`: an acknowledged write survives power loss) in a
+ * temporary folder, and a replicated key-value state machine.
  *
  * 1. starts the three members and waits for a leader;
  * 2. commits a stream of writes through all three (followers forward to the leader);
@@ -412,7 +413,7 @@ async function writeStream (label: string, count: number, via: Member[]): Promis
 }
 
 async function run (): Promise<void> {
-  log('libp2p-raft demo: three members on loopback, one process each, level datastores in a temporary folder')
+  log('libp2p-raft demo: three members on loopback, one process each, each on a synced store (SyncedLevelDatastore from libp2p-raft/level: every write is fsynced before it is acknowledged, so acknowledged writes survive power loss) in a temporary folder')
   tempDir = await mkdtemp(join(tmpdir(), 'libp2p-raft-demo-'))
   const [keys, ports] = await Promise.all([
     Promise.all([0, 1, 2].map(async () => generateKeyPair('Ed25519'))),
