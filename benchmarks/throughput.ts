@@ -1,25 +1,34 @@
 /**
  * Throughput and latency of the raft service over real libp2p: three voters
- * in one process on loopback TCP (noise, yamux, identify), each with an
- * in-memory datastore and a state machine that only counts. C closed-loop
+ * in one process on loopback TCP (noise, yamux, identify), each with a
+ * state machine that only counts, and Raft's state in an in-memory datastore
+ * (STORE=mem, the default) or in a `SyncedLevelDatastore` in a temporary
+ * folder, removed after (STORE=durable: every write batch is fsynced). C closed-loop
  * clients each commit a command on the leader, await it and repeat; after a
  * warm-up they are measured for a fixed time.
  *
  * Prints one JSON line per client count, in the shape of the hashicorp/raft
  * anchor (../shared/anchors/hashicorp-raft/run.sh):
  * {"impl","nodes","clients","size","store","seconds","ops_per_s","p50_ms","p99_ms","elect_ms"}
+ * With STORE=durable the line adds, over the measured window, the leader's
+ * `syncs_per_s` and `commands_per_sync` (commands committed per leader sync:
+ * what group commit shares one sync between).
  *
  * Usage: node --experimental-transform-types --disable-warning=ExperimentalWarning
  * benchmarks/throughput.ts [--clients 1,64 | 1 64] [--seconds 5] [--size 100] [--warmup 1] [--nodes 3]
- * `--seconds` defaults to $SECONDS_EACH (as in run.sh), else 5. Only STORE=mem is supported.
+ * `--seconds` defaults to $SECONDS_EACH (as in run.sh), else 5. STORE is mem or durable.
  *
  * Raft timing is the service's defaults (1 s election timeout, 100 ms
  * heartbeat), close to hashicorp/raft's defaults used by the anchor.
  */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createBenchNode } from './bench-node.ts'
+import { SyncCountingStore } from './sync-counting-store.ts'
 import type { BenchNode } from './bench-node.ts'
 import type { StateMachine } from '../src/index.ts'
 
@@ -50,8 +59,8 @@ for (const [name, value] of counts) {
 if (!(seconds > 0) || !(warmupSeconds >= 0)) {
   throw new Error('--seconds must be positive and --warmup non-negative')
 }
-if (store !== 'mem') {
-  throw new Error(`only STORE=mem is supported, got ${store}`)
+if (store !== 'mem' && store !== 'durable') {
+  throw new Error(`STORE must be mem or durable, got ${store}`)
 }
 
 /** How long the whole process may take before the watchdog ends it. */
@@ -87,13 +96,37 @@ class CountingStateMachine implements StateMachine {
   restore (): void {}
 }
 
-async function startCluster (): Promise<{ nodes: BenchNode[], electMs: number }> {
+/** Raft's stores for a run: none (the host's in-memory datastore) for STORE=mem, or one synced store per member in a temporary folder. */
+interface Stores {
+  /** By member, for STORE=durable */
+  synced: SyncCountingStore[]
+  /** Closes the stores and removes their folder */
+  remove(): Promise<void>
+}
+
+async function openStores (): Promise<Stores> {
+  if (store === 'mem') {
+    return { synced: [], remove: async () => {} }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'libp2p-raft-bench-'))
+  const synced = Array.from({ length: nodeCount }, (_, i) => new SyncCountingStore(join(dir, `member-${i}`)))
+  await Promise.all(synced.map(async s => s.open()))
+  return {
+    synced,
+    remove: async () => {
+      await Promise.all(synced.map(async s => s.close()))
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+async function startCluster (stores: Stores): Promise<{ nodes: BenchNode[], electMs: number }> {
   const keys = await Promise.all(Array.from({ length: nodeCount }, async () => generateKeyPair('Ed25519')))
   const ids = keys.map(key => peerIdFromPrivateKey(key))
   const start = performance.now()
-  const nodes = await Promise.all(keys.map(async privateKey => createBenchNode({
+  const nodes = await Promise.all(keys.map(async (privateKey, i) => createBenchNode({
     privateKey,
-    raft: { bootstrap: ids, stateMachine: new CountingStateMachine() }
+    raft: { bootstrap: ids, stateMachine: new CountingStateMachine(), datastore: stores.synced[i] }
   })))
   for (const a of nodes) {
     for (const b of nodes) {
@@ -119,9 +152,11 @@ function quantile (xs: Float64Array, p: number): number {
 }
 
 async function run (clients: number): Promise<void> {
-  const { nodes, electMs } = await startCluster()
+  const stores = await openStores()
+  const { nodes, electMs } = await startCluster(stores)
   try {
     const leader = nodes.find(n => n.services.raft.role === 'leader') as BenchNode
+    const leaderStore = stores.synced[nodes.indexOf(leader)] as SyncCountingStore | undefined
     const service = leader.services.raft
     const payload = new Uint8Array(size).fill(0x61)
     for (let i = 0; i < WARMUP_COMMITS; i++) {
@@ -133,6 +168,11 @@ async function run (clients: number): Promise<void> {
     const measureStart = performance.now() + warmupSeconds * 1000
     const measureEnd = measureStart + seconds * 1000
     const latencies: number[] = []
+    // The leader's syncs at the window's start and end
+    let syncsAtStart = 0
+    let syncsAtEnd = 0
+    setTimeout(() => { syncsAtStart = leaderStore?.syncs ?? 0 }, measureStart - performance.now())
+    setTimeout(() => { syncsAtEnd = leaderStore?.syncs ?? 0 }, measureEnd - performance.now())
     let errors = 0
     let firstError: unknown
     const client = async (): Promise<void> => {
@@ -159,6 +199,10 @@ async function run (clients: number): Promise<void> {
 
     const sorted = Float64Array.from(latencies).sort()
     const ms = (x: number): number => Math.round(x * 1000) / 1000
+    const syncs = syncsAtEnd - syncsAtStart
+    const syncFigures = leaderStore === undefined
+      ? {}
+      : { syncs_per_s: Math.round(syncs / seconds * 10) / 10, commands_per_sync: syncs === 0 ? 0 : Math.round(latencies.length / syncs * 100) / 100 }
     process.stdout.write(JSON.stringify({
       impl: 'libp2p-raft',
       nodes: nodeCount,
@@ -169,10 +213,12 @@ async function run (clients: number): Promise<void> {
       ops_per_s: Math.round(latencies.length / seconds * 10) / 10,
       p50_ms: ms(quantile(sorted, 0.5)),
       p99_ms: ms(quantile(sorted, 0.99)),
-      elect_ms: electMs
+      elect_ms: electMs,
+      ...syncFigures
     }) + '\n')
   } finally {
     await Promise.all(nodes.map(async n => n.stop()))
+    await stores.remove()
   }
 }
 
