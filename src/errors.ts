@@ -7,7 +7,7 @@
  * - definitely not committed: `NoLeaderError`, `NotCommittedError`,
  * `InvalidParametersError`, `NotStartedError`, `AbortError` before the call;
  * - outcome unknown (the command may still be applied): `CommitTimeoutError`,
- * `AbortError` while waiting.
+ * `AbortError` while waiting, `StorageFailedError`.
  */
 export { AbortError, InvalidParametersError, NotStartedError, TimeoutError } from '@libp2p/interface'
 
@@ -72,6 +72,27 @@ export class CommitTimeoutError extends Error {
     this.name = 'CommitTimeoutError'
     this.index = index
     this.term = term
+  }
+}
+
+/**
+ * Raft's datastore failed a write (a full disk, a closed store): this
+ * member stopped taking part, since it cannot keep its promises without
+ * durable writes. Every call waiting on it and every new call rejects with
+ * this error, and `status()` lists a `'storage-failed'` warning, until the
+ * member is restarted (stop and start the node) once the datastore works
+ * again; it then reloads what was written and catches up from the leader.
+ *
+ * Nothing this member could not write was acknowledged by it. A waiting
+ * `commit()`'s outcome is unknown: the other members may still commit the
+ * command. `cause` is the datastore's error.
+ */
+export class StorageFailedError extends Error {
+  static name = 'StorageFailedError'
+
+  constructor (cause: unknown, message = `Raft's datastore failed a write (${String((cause as Error | undefined)?.message ?? cause)}): this member stopped taking commands; restart it once the datastore works again (the outcome of a command in flight is unknown)`) {
+    super(message, { cause })
+    this.name = 'StorageFailedError'
   }
 }
 

@@ -358,9 +358,10 @@ export interface RaftStatus {
  * - `'no-configuration'`: this node belongs to no configuration and was given neither `bootstrap` nor `join`; it waits to be added;
  * - `'bootstrap-ignored'`: `bootstrap` lists other voters than the stored configuration, which stays in force;
  * - `'protocol-unsupported'`: a member (`peer`) was identified and does not speak this group's protocol;
- * - `'memory-datastore'`: Raft's state is kept in a datastore that does not survive a restart.
+ * - `'memory-datastore'`: Raft's state is kept in a datastore that does not survive a restart;
+ * - `'storage-failed'`: Raft's datastore failed a write, and this member stopped taking part until it is restarted (see `StorageFailedError`).
  */
-export type RaftWarningCode = 'no-configuration' | 'bootstrap-ignored' | 'protocol-unsupported' | 'memory-datastore'
+export type RaftWarningCode = 'no-configuration' | 'bootstrap-ignored' | 'protocol-unsupported' | 'memory-datastore' | 'storage-failed'
 
 /** A condition worth an operator's attention, in `status().warnings`. */
 export interface RaftWarning {
@@ -543,5 +544,5 @@ export function raft<R = unknown> (init: RaftInit<R> = {}): (components: RaftCom
   return (components) => new RaftService<R>(components, init)
 }
 
-export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotMemberError, NotStartedError, NotVoterError, SessionExpiredError, SnapshotTransferError, TimeoutError } from './errors.ts'
+export { AbortError, CatchUpTimeoutError, CommitTimeoutError, InvalidParametersError, InvalidSnapshotError, JoinRefusedError, LeadershipTransferError, LeadershipTransferInProgressError, MembershipChangeInProgressError, NoLeaderError, NotCommittedError, NotLeaderError, NotMemberError, NotStartedError, NotVoterError, SessionExpiredError, SnapshotTransferError, StorageFailedError, TimeoutError } from './errors.ts'
 export { recoverCluster, type RecoverClusterOptions, type RecoveryResult } from './tools/recover-cluster.ts'

@@ -23,6 +23,16 @@ describe('Deadline', () => {
     expect(unregistered).to.be.true()
   })
 
+  it('fail() ends every wait, and later ones, with the given error instead of the expiry error', async () => {
+    const deadline = new Deadline(Date.now() + 60_000)
+    const waiting = deadline.wait(() => new Error('late'), () => () => {})
+    const failure = new Error('disk full')
+    deadline.fail(failure)
+    await expect(waiting).to.eventually.be.rejected().and.equal(failure)
+    await expect(deadline.wait(() => new Error('late'), () => () => {})).to.eventually.be.rejected().and.equal(failure)
+    expect(deadline.failure).to.equal(failure)
+  })
+
   it('wait() on an expired deadline rejects without registering', async () => {
     const controller = new AbortController()
     controller.abort()

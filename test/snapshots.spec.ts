@@ -67,7 +67,8 @@ async function setup (stateMachine: Partial<StateMachine>, snapshotThreshold = 1
     options,
     self: 'n2',
     log: logger.log,
-    onNotification: () => {}
+    onNotification: () => {},
+    onStorageFailed: () => {}
   })
   const snapshots = new Snapshots({
     driver,

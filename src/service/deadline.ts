@@ -10,6 +10,7 @@ export class Deadline {
   private readonly signal: AbortSignal | undefined
   private readonly callbacks = new Set<() => void>()
   private _expired = false
+  private _failure: Error | undefined
 
   constructor (expiresAt: number, signal?: AbortSignal) {
     this.expiresAt = expiresAt
@@ -23,6 +24,19 @@ export class Deadline {
 
   get expired (): boolean {
     return this._expired
+  }
+
+  /** The error the call ends with whatever it waits on, when `fail()` ended it */
+  get failure (): Error | undefined {
+    return this._failure
+  }
+
+  /** Ends the call with `err` (a failure of the node itself): every wait rejects with it. */
+  fail (err: Error): void {
+    if (!this._expired) {
+      this._failure = err
+      this.expire()
+    }
   }
 
   /** Calls `fn` when the deadline passes (at once if it has); returns a function that cancels the call. */
@@ -57,7 +71,7 @@ export class Deadline {
       let unregister = (): void => {}
       const cancel = this.onExpire(() => {
         unregister()
-        reject(onExpire())
+        reject(this._failure ?? onExpire())
       })
       if (this._expired) {
         return

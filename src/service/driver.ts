@@ -1,4 +1,5 @@
 import { NotStartedError } from '@libp2p/interface'
+import { StorageFailedError } from '../errors.ts'
 import { coreOptions } from '../options.ts'
 import { messageToPb } from '../pb/translate.ts'
 import { ClientSessionTable } from './session-table.ts'
@@ -25,6 +26,8 @@ export interface DriverInit {
   log: Logger
   /** Told each of the core's notifications, once the batch that carried it is durable and sent */
   onNotification(notification: Notification): void
+  /** Told once when a write failed and this node stopped taking part */
+  onStorageFailed(error: StorageFailedError): void
 }
 
 const NO_MEMBERS: Configuration = { voters: [], learners: [] }
@@ -53,11 +56,12 @@ export class Driver implements AppliedLog {
   private readonly self: NodeId
   private readonly log: Logger
   private readonly onNotification: (notification: Notification) => void
+  private readonly onStorageFailed: (error: StorageFailedError) => void
 
   private core: RaftCore | undefined
   private snapshots: Snapshots | undefined
   private _running = false
-  private _failure: Error | undefined
+  private _failure: StorageFailedError | undefined
   private stopTicker: (() => void) | undefined
   private processing: Promise<void> | undefined
   private processScheduled = false
@@ -79,6 +83,7 @@ export class Driver implements AppliedLog {
     this.self = init.self
     this.log = init.log
     this.onNotification = init.onNotification
+    this.onStorageFailed = init.onStorageFailed
     this.waiters = new Waiters(init.seams.clock, init.options, this)
     this.sessions = new ClientSessionTable(init.seams.sessionLimits)
   }
@@ -125,7 +130,7 @@ export class Driver implements AppliedLog {
   }
 
   /** Why this node stopped taking part (a write failed), if it did */
-  get failure (): Error | undefined {
+  get failure (): StorageFailedError | undefined {
     return this._failure
   }
 
@@ -342,12 +347,15 @@ export class Driver implements AppliedLog {
         this.waiters.checkConditions()
       }
     } catch (err: any) {
-      // Without durable writes this node cannot take part safely any more.
-      this._failure = err
+      // Without durable writes this node cannot take part safely any more:
+      // nothing after the failed write is sent, applied or acknowledged.
+      const failure = new StorageFailedError(err)
+      this._failure = failure
       this.stopTicker?.()
-      // Nothing will settle the calls in flight now (not even the tick that expires them): their outcome is unknown.
-      this.waiters.expireAll()
+      // Nothing will settle the calls in flight now (not even the tick that expires them).
+      this.waiters.failAll(failure)
       this.log.error('stopped taking part in group %s: %e', this.options.group, err)
+      this.onStorageFailed(failure)
     }
   }
 

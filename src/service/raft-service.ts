@@ -109,7 +109,8 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
       storage: this.storage,
       network: this.network,
       events: this,
-      onNotification: (notification) => { this.notify(notification) }
+      onNotification: (notification) => { this.notify(notification) },
+      onStorageFailed: (error) => { this.warnings.raise({ code: 'storage-failed', message: error.message }) }
     })
     this.waiters = this.driver.waiters
     const { driver, waiters, network } = this

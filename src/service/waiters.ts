@@ -129,6 +129,10 @@ export class Waiters {
     try {
       return await fn(deadline)
     } catch (err: any) {
+      if (deadline.failure !== undefined) {
+        // Whatever the call made of its wait ending, the node's failure is why.
+        throw deadline.failure
+      }
       if (aborted() && deadline.expired) {
         throw new AbortError(`The call was aborted: ${String(err?.message ?? err)}`)
       }
@@ -142,6 +146,13 @@ export class Waiters {
   expireAll (): void {
     for (const deadline of [...this.deadlines]) {
       deadline.expire()
+    }
+  }
+
+  /** The node cannot go on (its storage failed): every call in flight ends with `err`. */
+  failAll (err: Error): void {
+    for (const deadline of [...this.deadlines]) {
+      deadline.fail(err)
     }
   }
 
