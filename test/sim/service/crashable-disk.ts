@@ -1,16 +1,17 @@
 /**
- * One incarnation's view of its node's disk. The disk (a memory datastore)
- * survives crashes; the view does not: every write takes virtual time, and
- * a crash while it is in flight leaves a random prefix of it on the disk
- * (batches reach the disk one key at a time, puts then deletes, as
- * datastore-core applies them). After the crash every write is refused, so
- * nothing the dead process still had in flight can reach the disk the next
- * incarnation reads.
+ * One incarnation's view of its node's disk. The disk (a `MemberDisk`: the
+ * page cache and the disk behind it) survives crashes; the view does not:
+ * every write takes virtual time before the OS accepts it, and a crash while
+ * it is in flight hands the OS a random prefix of it (batches reach the
+ * store one key at a time, puts then deletes, as datastore-core applies
+ * them). After the crash every write is refused, so nothing the dead
+ * process still had in flight can reach the disk the next incarnation reads.
  */
 import { BaseDatastore } from 'datastore-core'
 import type { World } from '../world.ts'
+import type { DiskWrite, MemberDisk } from './member-disk.ts'
 import type { AbortOptions } from '@libp2p/interface'
-import type { Batch, Datastore, Key, Pair, Query, KeyQuery } from 'interface-datastore'
+import type { Batch, Key, Pair, Query, KeyQuery } from 'interface-datastore'
 
 /** The process that owned this view has crashed. */
 export class CrashedError extends Error {
@@ -20,10 +21,8 @@ export class CrashedError extends Error {
   }
 }
 
-type Write = { type: 'put', key: Key, value: Uint8Array } | { type: 'delete', key: Key }
-
 export class CrashableDisk extends BaseDatastore {
-  private readonly disk: Datastore
+  private readonly disk: MemberDisk
   private readonly world: World
   private readonly latency: () => readonly [number, number]
   private crashed = false
@@ -32,7 +31,7 @@ export class CrashableDisk extends BaseDatastore {
   /** Writes torn by a crash, over the view's life */
   torn = 0
 
-  constructor (disk: Datastore, world: World, latency: () => readonly [number, number]) {
+  constructor (disk: MemberDisk, world: World, latency: () => readonly [number, number]) {
     super()
     this.disk = disk
     this.world = world
@@ -57,8 +56,8 @@ export class CrashableDisk extends BaseDatastore {
   }
 
   batch (): Batch {
-    const puts: Write[] = []
-    const deletes: Write[] = []
+    const puts: DiskWrite[] = []
+    const deletes: DiskWrite[] = []
     return {
       put: (key, value) => { puts.push({ type: 'put', key, value }) },
       delete: (key) => { deletes.push({ type: 'delete', key }) },
@@ -67,23 +66,23 @@ export class CrashableDisk extends BaseDatastore {
   }
 
   async get (key: Key, options?: AbortOptions): Promise<Uint8Array> {
-    return this.disk.get(key, options)
+    return this.disk.view.get(key, options)
   }
 
   async has (key: Key, options?: AbortOptions): Promise<boolean> {
-    return this.disk.has(key, options)
+    return this.disk.view.has(key, options)
   }
 
   async * query (q: Query, options?: AbortOptions): AsyncGenerator<Pair> {
-    yield * this.disk.query(q, options)
+    yield * this.disk.view.query(q, options)
   }
 
   async * queryKeys (q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> {
-    yield * this.disk.queryKeys(q, options)
+    yield * this.disk.view.queryKeys(q, options)
   }
 
   /** Applies `writes` after the disk's latency; a crash meanwhile applies a random prefix and fails. */
-  private async write (writes: Write[], options?: AbortOptions): Promise<void> {
+  private async write (writes: DiskWrite[], options?: AbortOptions): Promise<void> {
     if (this.crashed) {
       throw new CrashedError()
     }
@@ -92,26 +91,16 @@ export class CrashableDisk extends BaseDatastore {
       const tear = (): void => {
         this.inFlight.delete(tear)
         this.torn++
-        this.apply(writes.slice(0, this.world.rng.int(writes.length + 1)))
+        this.disk.accept(writes.slice(0, this.world.rng.int(writes.length + 1)))
         reject(new CrashedError())
       }
       this.inFlight.add(tear)
       this.world.schedule(this.world.between(this.latency()), () => {
         if (this.inFlight.delete(tear)) {
-          this.apply(writes)
+          this.disk.accept(writes)
           resolve()
         }
       })
     })
-  }
-
-  private apply (writes: Write[]): void {
-    for (const w of writes) {
-      if (w.type === 'put') {
-        void this.disk.put(w.key, w.value)
-      } else {
-        void this.disk.delete(w.key)
-      }
-    }
   }
 }

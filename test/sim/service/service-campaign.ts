@@ -9,7 +9,7 @@ import { InvariantError } from '../../utils/invariants.ts'
 import { checkLinearizable, formatCounterexample } from '../linearizability.ts'
 import { encodeInput } from './kv-machine.ts'
 import { ServiceCluster } from './service-cluster.ts'
-import { SERVICE_SCENARIOS } from './service-scenarios.ts'
+import { SERVICE_SCENARIOS, UNSYNCED_POWER_LOSS } from './service-scenarios.ts'
 import { ServiceWorkload } from './service-workload.ts'
 import { CALM } from './sim-network.ts'
 import type { CoreFactory, SimMember } from './service-cluster.ts'
@@ -20,6 +20,13 @@ import type { NetworkFaults } from './sim-network.ts'
 export interface ServiceRunOptions {
   noisy: boolean
   makeCore?: CoreFactory
+  /**
+   * Whether the cores' batches are checked against Raft's safety invariants
+   * (see `ServiceSimOptions.safetyChecks`)
+   *
+   * @default true
+   */
+  safetyChecks?: boolean
 }
 
 export interface ServiceRunSummary {
@@ -43,6 +50,10 @@ export interface ServiceRunSummary {
   /** Snapshot transfers started, and those cut off part way */
   transfers: number
   cutOff: number
+  /** Members that lost power, counted once per member per power loss */
+  powerLosses: number
+  /** Writes that power losses dropped before they reached a disk */
+  lostWrites: number
 }
 
 /** Network noise of a noisy run. */
@@ -67,10 +78,11 @@ export class ServiceScenarioFailure extends Error {
   }
 }
 
+/** Every scenario a run can name: the campaign's, and the one that must fail. */
 export function serviceScenario (name: string): ServiceScenario {
-  const found = SERVICE_SCENARIOS.find(s => s.name === name)
+  const found = [...SERVICE_SCENARIOS, UNSYNCED_POWER_LOSS].find(s => s.name === name)
   if (found === undefined) {
-    throw new Error(`no service scenario ${name}; known: ${SERVICE_SCENARIOS.map(s => s.name).join(', ')}`)
+    throw new Error(`no service scenario ${name}; known: ${[...SERVICE_SCENARIOS, UNSYNCED_POWER_LOSS].map(s => s.name).join(', ')}`)
   }
   return found
 }
@@ -83,6 +95,8 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
     spares: s.spares,
     init: { ...autoSnapshots(seed), ...s.init },
     sessionLimits: s.sessionLimits,
+    disk: s.disk,
+    safetyChecks: options.safetyChecks,
     makeCore: options.makeCore
   })
   if (options.noisy) {
@@ -93,14 +107,15 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
     workload.start()
     await s.run({ cluster, workload, noisy: options.noisy })
     workload.stop()
+    // The history is complete once the clients stop: judge it first, before recovery, which a broken log may stall.
+    const check = checkLinearizable(workload.history.operations)
+    if (!check.ok) {
+      throw new Error(`history not linearizable:\n${formatCounterexample(check)}`)
+    }
     const members = await recover(cluster)
     const dumps = members.map(m => m.kv?.dump())
     if (dumps.some(d => d !== dumps[0])) {
       throw new Error(`the stores of ${members.map(m => m.name).join(', ')} differ after recovery: ${members.map(m => `${m.name}@${m.live.appliedIndex} ${m.kv?.dump() ?? ''}`).join('; ')}`)
-    }
-    const check = checkLinearizable(workload.history.operations)
-    if (!check.ok) {
-      throw new Error(`history not linearizable:\n${formatCounterexample(check)}`)
     }
   } catch (err: any) {
     const reason = err instanceof InvariantError ? err.message : String(err.stack ?? err)
@@ -117,6 +132,8 @@ export async function runServiceScenario (s: ServiceScenario, seed: number, opti
     sessions: workload.sessionStats,
     leaders: cluster.safety.leaderTerms(),
     virtualMs: cluster.world.now,
+    powerLosses: cluster.powerLosses,
+    lostWrites: cluster.members.reduce((n, m) => n + m.disk.lost, 0),
     ...cluster.network.stats
   }
 }
@@ -167,4 +184,4 @@ async function recover (cluster: ServiceCluster): Promise<SimMember[]> {
   return members
 }
 
-export { SERVICE_SCENARIOS }
+export { SERVICE_SCENARIOS, UNSYNCED_POWER_LOSS }

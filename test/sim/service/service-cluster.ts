@@ -1,7 +1,8 @@
 /**
  * N real `RaftService` instances, the shell that ships, in one simulated
  * world: each has its own virtual clock, a disk that survives its crashes
- * (and refuses the writes of a dead incarnation), the simulated network as
+ * (and refuses the writes of a dead incarnation) and, unless its store
+ * syncs, loses its unflushed writes to a power loss, the simulated network as
  * its frame transport and snapshot channel, and a seeded random source.
  * Peer ids derive from the seed, so a run replays exactly. Every batch the
  * cores produce is checked against Raft's safety invariants as it is made.
@@ -10,7 +11,6 @@
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { MemoryDatastore } from 'datastore-core/memory'
 import { TypedEventEmitter } from 'main-event'
 import { RaftCore } from '../../../src/core/index.ts'
 import { RaftService } from '../../../src/service/raft-service.ts'
@@ -18,9 +18,11 @@ import { SafetyChecker } from '../../utils/invariants.ts'
 import { World } from '../world.ts'
 import { CrashableDisk } from './crashable-disk.ts'
 import { KvMachine } from './kv-machine.ts'
+import { MemberDisk } from './member-disk.ts'
 import { SimNetwork } from './sim-network.ts'
 import { TraceLog } from './trace-logger.ts'
 import { VirtualClock } from './virtual-clock.ts'
+import type { DiskMode } from './member-disk.ts'
 import type { CoreInit, Ready } from '../../../src/core/index.ts'
 import type { RaftComponents, RaftInit } from '../../../src/index.ts'
 import type { SessionLimits } from '../../../src/service/session-table.ts'
@@ -39,6 +41,20 @@ export interface ServiceSimOptions {
   init?: Omit<RaftInit, 'stateMachine' | 'bootstrap'>
   /** How long a disk write takes, ms */
   writeLatency?: [number, number]
+  /**
+   * Whether every member's store syncs its writes, so that they survive
+   * power loss once they resolve (see `MemberDisk`)
+   *
+   * @default 'synced'
+   */
+  disk?: DiskMode
+  /**
+   * Whether every batch is checked against Raft's safety invariants; off,
+   * only what the clients saw judges a run
+   *
+   * @default true
+   */
+  safetyChecks?: boolean
   makeCore?: CoreFactory
   /** The client session table's limits (the service's own by default) */
   sessionLimits?: SessionLimits
@@ -55,8 +71,8 @@ export class SimMember {
   readonly name: string
   readonly peerId: PeerId
   readonly id: string
-  /** What survives crashes */
-  readonly disk = new MemoryDatastore()
+  /** What survives crashes, and power loss once flushed */
+  readonly disk: MemberDisk
   readonly voter: boolean
   service: RaftService | undefined
   kv: KvMachine | undefined
@@ -70,12 +86,13 @@ export class SimMember {
   /** How to kill the running incarnation */
   kill: (() => void) | undefined
 
-  constructor (name: string, peerId: PeerId, voter: boolean, writeLatency: [number, number]) {
+  constructor (name: string, peerId: PeerId, voter: boolean, writeLatency: [number, number], disk: MemberDisk) {
     this.name = name
     this.peerId = peerId
     this.id = peerId.toString()
     this.voter = voter
     this.writeLatency = writeLatency
+    this.disk = disk
   }
 
   /** The running, started service; throws when there is none. */
@@ -112,7 +129,8 @@ export class ServiceCluster {
       new DataView(seed.buffer).setUint32(0, options.seed)
       new DataView(seed.buffer).setUint32(4, i)
       const peerId = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', seed))
-      const member = new SimMember(`n${i}`, peerId, i <= options.nodes, options.writeLatency ?? [0, 2])
+      const disk = new MemberDisk(options.disk ?? 'synced', cluster.world)
+      const member = new SimMember(`n${i}`, peerId, i <= options.nodes, options.writeLatency ?? [0, 2], disk)
       cluster.members.push(member)
       cluster.byId.set(member.id, member)
     }
@@ -250,11 +268,31 @@ export class ServiceCluster {
   }
 
   /**
+   * Cuts the power of `members` at once: each process dies as in a crash,
+   * each machine loses its page cache, and each comes back after `downFor`
+   * virtual ms from what reached its disk.
+   */
+  powerLoss (members: SimMember[], downFor: number): void {
+    for (const member of members) {
+      this.crashFor(member, downFor)
+      member.disk.powerLoss()
+    }
+  }
+
+  /** Power losses so far, over every member. */
+  get powerLosses (): number {
+    return this.members.reduce((n, m) => n + m.disk.powerLosses, 0)
+  }
+
+  /**
    * The member's core, checked: every batch against the safety invariants,
    * every applied entry against what every other node applied there.
    */
   private checkedCore (member: SimMember, init: CoreInit): RaftCore {
     const core = (this.options.makeCore ?? ((i: CoreInit) => new RaftCore(i)))(init)
+    if (this.options.safetyChecks === false) {
+      return core
+    }
     const id = member.name
     this.check(() => {
       this.safety.restarted(id)
