@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { GROUP, PROTOCOL_PREFIX, PROTOCOL_VERSION } from '../src/constants.ts'
+import { GROUP, raftProtocol } from '../src/constants.ts'
 import { createBenchNode } from './bench-node.ts'
 import type { StateMachine } from '../src/index.ts'
 
@@ -23,7 +23,7 @@ export type FloodTargetMessage =
   | { type: 'memory', rssMb: number, peakRssMb: number, heapMb: number, arrayBuffersMb: number, commits: number }
 
 /** The protocol of the flooded group (the default one) */
-const PROTOCOL = `${PROTOCOL_PREFIX}/${GROUP}/${PROTOCOL_VERSION}`
+const PROTOCOL = raftProtocol(GROUP)
 
 const counter: StateMachine = {
   apply: () => undefined,

@@ -2,8 +2,8 @@
 
 export const GROUP = 'default'
 export const DATASTORE_PREFIX = '/raft'
-export const PROTOCOL_PREFIX = '/libp2p-raft'
-export const PROTOCOL_VERSION = '1.0.0'
+const PROTOCOL_PREFIX = '/libp2p-raft'
+const PROTOCOL_VERSION = '1.0.0'
 
 /** A follower campaigns after hearing nothing for this long (randomized up to twice as long). */
 export const ELECTION_TIMEOUT = 1000
@@ -36,7 +36,17 @@ export const TRAILING_ENTRIES = 4096
 /** Bytes per snapshot chunk, in the datastore and on a snapshot stream. */
 export const SNAPSHOT_CHUNK_SIZE = 256 * 1024
 /** The protocol suffix of snapshot streams: `/libp2p-raft/<group>/snapshot/<version>`. */
-export const SNAPSHOT_PROTOCOL_SUFFIX = 'snapshot'
+const SNAPSHOT_PROTOCOL_SUFFIX = 'snapshot'
+
+/** The protocol a group's Raft frames travel on: `/libp2p-raft/<group>/1.0.0` */
+export function raftProtocol (group: string): string {
+  return `${PROTOCOL_PREFIX}/${group}/${PROTOCOL_VERSION}`
+}
+
+/** The protocol a group's snapshots travel on: `/libp2p-raft/<group>/snapshot/1.0.0` */
+export function snapshotProtocol (group: string): string {
+  return `${PROTOCOL_PREFIX}/${group}/${SNAPSHOT_PROTOCOL_SUFFIX}/${PROTOCOL_VERSION}`
+}
 /** A snapshot transfer may take this long plus the time its size needs at `SNAPSHOT_MIN_RATE`. */
 export const SNAPSHOT_TIMEOUT = 10_000
 /** The slowest transfer rate (bytes per second) a snapshot's timeout allows for. */

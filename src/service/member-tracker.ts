@@ -1,4 +1,4 @@
-import { PROTOCOL_PREFIX, PROTOCOL_VERSION } from '../constants.ts'
+import { raftProtocol } from '../constants.ts'
 import type { Driver } from './driver.ts'
 import type { MemberAddresses } from './member-addresses.ts'
 import type { PeerIds } from './peer-ids.ts'
@@ -54,7 +54,7 @@ export class MemberTracker {
     this.network = init.network
     this.warnings = init.warnings
     this.peerIds = init.peerIds
-    this.protocol = `${PROTOCOL_PREFIX}/${init.options.group}/${PROTOCOL_VERSION}`
+    this.protocol = raftProtocol(init.options.group)
     this.events = init.events
     this.self = init.self
     this.log = init.log

@@ -6,7 +6,7 @@
  * seeded random source, a simulated network and, to prove that its checks
  * bite, deliberately broken cores. They are not part of `RaftInit`.
  */
-import { DIAL_TIMEOUT, OUTSIDER_READ_TIMEOUT, PROTOCOL_PREFIX, PROTOCOL_VERSION, SESSION_LIMITS, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_PROTOCOL_SUFFIX, SNAPSHOT_TIMEOUT } from '../constants.ts'
+import { DIAL_TIMEOUT, OUTSIDER_READ_TIMEOUT, SESSION_LIMITS, SNAPSHOT_CHUNK_SIZE, SNAPSHOT_MIN_RATE, SNAPSHOT_TIMEOUT, raftProtocol, snapshotProtocol } from '../constants.ts'
 import { RaftCore } from '../core/index.ts'
 import { RaftNetwork } from '../network/raft-network.ts'
 import { SnapshotTransfer } from '../network/snapshot-transfer.ts'
@@ -70,13 +70,12 @@ export interface ServiceSeams {
 
 /** The seams users run with: the system clock, `Math.random`, libp2p streams and the real core. */
 export function defaultSeams (components: RaftComponents, options: RaftOptions): ServiceSeams {
-  const prefix = `${PROTOCOL_PREFIX}/${options.group}`
   return {
     clock: systemClock,
     random: Math.random,
     sessionLimits: SESSION_LIMITS,
     transport: (onFrame, isMember) => new RaftNetwork(components, {
-      protocol: `${prefix}/${PROTOCOL_VERSION}`,
+      protocol: raftProtocol(options.group),
       maxMessageSize: options.maxMessageSize,
       maxQueuedFrames: options.maxQueuedFrames,
       maxInboundStreams: options.maxInboundStreams,
@@ -84,7 +83,7 @@ export function defaultSeams (components: RaftComponents, options: RaftOptions):
       dialTimeout: DIAL_TIMEOUT
     }, onFrame, isMember),
     snapshotChannel: (onOffer) => new SnapshotTransfer(components, {
-      protocol: `${prefix}/${SNAPSHOT_PROTOCOL_SUFFIX}/${PROTOCOL_VERSION}`,
+      protocol: snapshotProtocol(options.group),
       maxChunkSize: SNAPSHOT_CHUNK_SIZE,
       timeout: SNAPSHOT_TIMEOUT,
       minBytesPerSecond: SNAPSHOT_MIN_RATE
