@@ -1,4 +1,4 @@
-import { AbortError, CommitTimeoutError, InvalidParametersError } from '../errors.ts'
+import { CommitTimeoutError, InvalidParametersError } from '../errors.ts'
 import type { Deadline } from './deadline.ts'
 import type { Clock } from './seams.ts'
 import type { Waiters } from './waiters.ts'
@@ -49,22 +49,24 @@ export class ClientSession implements RaftSession {
     if (options.sequence !== undefined && (!Number.isSafeInteger(options.sequence) || options.sequence < 1 || options.sequence >= this.nextSequence)) {
       throw new InvalidParametersError(`sequence must be one this session handed out (1 to ${this.nextSequence - 1}), got ${String(options.sequence)}`)
     }
-    if (options.signal?.aborted === true) {
-      // Nothing sent: no sequence taken or kept open.
-      throw new AbortError('The call was aborted before it started')
-    }
-    const sequence = options.sequence ?? this.nextSequence++
-    this.open.add(sequence)
+    let sequence: number | undefined
     try {
-      const result = await this.init.waiters.within(options, async (deadline) => this.commitUntilKnown(command, sequence, deadline))
-      this.open.delete(sequence)
-      return { ...result, sequence }
-    } catch (err: any) {
-      if (!OUTCOME_UNKNOWN.has(err?.name)) {
+      // Taken inside the wait: a call aborted before it started takes no sequence and keeps none open.
+      return await this.init.waiters.within(options, async (deadline) => {
+        sequence = options.sequence ?? this.nextSequence++
+        this.open.add(sequence)
+        const result = await this.commitUntilKnown(command, sequence, deadline)
         this.open.delete(sequence)
-      }
-      if (err instanceof Error && Object.isExtensible(err)) {
-        Object.assign(err, { sequence })
+        return { ...result, sequence }
+      })
+    } catch (err: any) {
+      if (sequence !== undefined) {
+        if (!OUTCOME_UNKNOWN.has(err?.name)) {
+          this.open.delete(sequence)
+        }
+        if (err instanceof Error && Object.isExtensible(err)) {
+          Object.assign(err, { sequence })
+        }
       }
       throw err
     }
