@@ -6,7 +6,7 @@ import { provenNotCommitted } from './waiters.ts'
 import type { Deadline } from './deadline.ts'
 import type { Driver } from './driver.ts'
 import type { LeaderSightings } from './leader-sightings.ts'
-import type { Membership, MembershipRequest } from './membership.ts'
+import type { Membership, MembershipRequest, Slot } from './membership.ts'
 import type { Clock, FrameTransport } from './seams.ts'
 import type { Waiters } from './waiters.ts'
 import type { NodeId, SessionStamp } from '../core/index.ts'
@@ -39,9 +39,7 @@ type Errand =
   | { kind: 'join', to: NodeId, request: MembershipRequest }
 
 /** Where an errand landed; a membership change also says who led after it. */
-export interface Landed {
-  index: number
-  term: number
+export interface Landed extends Slot {
   leader?: NodeId
 }
 
