@@ -3,6 +3,7 @@ import { CORE_DEFAULTS, resolveCoreOptions } from './core/index.ts'
 import { InvalidParametersError } from './errors.ts'
 import type { CoreOptions } from './core/index.ts'
 import type { StateMachine, RaftInit } from './index.ts'
+import type { Datastore } from 'interface-datastore'
 
 /** Every `RaftInit` field with its default filled in and checked (but the datastore, which the service resolves beside the host's). */
 export type RaftOptions = Required<Omit<RaftInit, 'bootstrap' | 'datastore'>> & Pick<RaftInit, 'bootstrap'>
@@ -71,6 +72,10 @@ export function resolveOptions (init: RaftInit): RaftOptions {
   const sm = options.stateMachine
   if (typeof sm?.apply !== 'function' || typeof sm.snapshot !== 'function' || typeof sm.restore !== 'function') {
     throw new InvalidParametersError('stateMachine must have apply, snapshot and restore methods')
+  }
+  const store = init.datastore as Partial<Datastore> | null | undefined
+  if (store !== undefined && (typeof store?.batch !== 'function' || typeof store.put !== 'function' || typeof store.get !== 'function' || typeof store.query !== 'function')) {
+    throw new InvalidParametersError('datastore must be an interface-datastore Datastore (with put, get, query and batch)')
   }
   if (options.bootstrap !== undefined && options.bootstrap !== 'self' && !Array.isArray(options.bootstrap)) {
     throw new InvalidParametersError(`bootstrap must be 'self' or an array of peer ids or multiaddrs, got ${String(options.bootstrap)}`)

@@ -85,7 +85,7 @@ export class RaftService<R = unknown> extends GuardedEventEmitter<RaftEvents<R>>
       throw new InvalidParametersError(`bootstrap must include this node (${this.self})`)
     }
     const root = storageRoot(this.options.datastorePrefix, this.options.group)
-    this.datastore = raftDatastore(init.datastore, components.datastore)
+    this.datastore = init.datastore ?? components.datastore
     this.storage = new RaftStorage(this.datastore, root)
     const addresses = new MemberAddresses({ datastore: this.datastore, peerStore: components.peerStore, addressManager: components.addressManager, self: components.peerId, root, log: this.log })
     this.peerIds = new PeerIds(components.peerId)
@@ -506,18 +506,6 @@ const OPENS_SESSION_COMMAND = new Uint8Array(0)
 
 function toRaftRole (role: RaftCore['role']): RaftRole {
   return role === 'pre-candidate' ? 'follower' : role
-}
-
-/** Raft's own datastore when one is given (checked to be one), or else the host's. */
-function raftDatastore (own: unknown, host: Datastore): Datastore {
-  if (own === undefined) {
-    return host
-  }
-  const store = own as Partial<Datastore> | null
-  if (typeof store?.batch !== 'function' || typeof store.put !== 'function' || typeof store.get !== 'function' || typeof store.query !== 'function') {
-    throw new InvalidParametersError('datastore must be an interface-datastore Datastore (with put, get, query and batch)')
-  }
-  return own as Datastore
 }
 
 /**
