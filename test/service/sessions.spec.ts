@@ -1,6 +1,6 @@
 import { expect } from 'aegir/chai'
 import { KvStateMachine, set } from '../utils/kv.ts'
-import { createClusterWith, createNode, introduce, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
+import { createClusterWith, restartNode, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
 import type { TestNode } from '../utils/nodes.ts'
 
 /** How often each node's state machine ran `text` */
@@ -124,11 +124,8 @@ describe('service: client sessions (exactly-once commits)', function () {
     await Promise.all(nodes.map(async n => n.raft.snapshot()))
 
     const restarted = nodes.find(n => n !== leader) as TestNode
-    const { privateKey, datastore, peerId } = restarted
     await restarted.libp2p.stop()
-    const again = await createNode({ privateKey, datastore, bootstrap: nodes.map(n => n.peerId), raft })
-    nodes = nodes.map(n => n.peerId.equals(peerId) ? again : n)
-    await introduce(nodes)
+    const again = await restartNode(nodes, restarted, raft)
     expect(again.kv.values.get('x')).to.equal('1', 'restored from the snapshot')
 
     // Nothing acknowledged sequence 1 yet: every member, the restarted one from its snapshot, still has its result.
@@ -148,7 +145,6 @@ describe('service: client sessions (exactly-once commits)', function () {
     const big = 'x'.repeat(8000)
     await leader.raft.commit(set('big', big))
     const lagging = nodes.find(n => n !== leader) as TestNode
-    const { privateKey, datastore, peerId } = lagging
     await lagging.libp2p.stop()
     // 64 commands at once in one session, each answered with the previous 8000-character value.
     const session = await leader.raft.openSession()
@@ -157,9 +153,7 @@ describe('service: client sessions (exactly-once commits)', function () {
     const last = Math.max(...results.map(r => r.index))
     await leader.raft.snapshot()
 
-    const again = await createNode({ privateKey, datastore, bootstrap: nodes.map(n => n.peerId), raft })
-    nodes = nodes.map(n => n.peerId.equals(peerId) ? again : n)
-    await introduce(nodes)
+    const again = await restartNode(nodes, lagging, raft)
     await waitFor(() => again.raft.appliedIndex >= last, 'the restarted follower to install the snapshot and catch up')
     expect(again.kv.values.get('big')).to.equal(big)
   })

@@ -1,7 +1,7 @@
 import { expect } from 'aegir/chai'
 import { Key } from 'interface-datastore'
-import { KvStateMachine, set } from '../utils/kv.ts'
-import { createCluster, createNode, introduce, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
+import { set } from '../utils/kv.ts'
+import { createCluster, restartNode, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
 import type { RaftInit } from '../../src/index.ts'
 import type { TestNode } from '../utils/nodes.ts'
 import type { Datastore } from 'interface-datastore'
@@ -33,14 +33,6 @@ async function countKeys (datastore: Datastore, prefix: string): Promise<number>
   return count
 }
 
-/** Restarts a stopped node on its own datastore with a fresh state machine. */
-async function restart (nodes: TestNode[], stopped: TestNode, raft: RaftInit): Promise<TestNode> {
-  const restarted = await createNode({ privateKey: stopped.privateKey, datastore: stopped.datastore, kv: new KvStateMachine(), bootstrap: nodes.map(n => n.peerId), raft })
-  nodes[nodes.indexOf(stopped)] = restarted
-  await introduce(nodes)
-  return restarted
-}
-
 function sameState (a: TestNode, b: TestNode): boolean {
   return a.raft.appliedIndex === b.raft.appliedIndex && JSON.stringify([...a.kv.values]) === JSON.stringify([...b.kv.values])
 }
@@ -68,7 +60,7 @@ describe('service: snapshots and compaction', function () {
     expect(status.snapshotIndex).to.be.greaterThan(4000)
     expect(status.firstIndex).to.be.greaterThan(stopped.raft.appliedIndex + 1, 'the entries the follower needs are compacted away')
 
-    const restarted = await restart(nodes, stopped, raft)
+    const restarted = await restartNode(nodes, stopped, raft)
     const installed = new Promise<{ index: number, installed: boolean }>(resolve => {
       restarted.raft.addEventListener('raft:snapshot', (evt) => {
         if (evt.detail.installed) {
@@ -104,7 +96,7 @@ describe('service: snapshots and compaction', function () {
     const appliedBefore = node.raft.appliedIndex
     await node.libp2p.stop()
 
-    const restarted = await restart(nodes, node, raft)
+    const restarted = await restartNode(nodes, node, raft)
     // Restored from the snapshot at start, then the entries after it re-applied.
     expect(restarted.raft.status().snapshotIndex).to.equal(snapshotIndex)
     await waitFor(() => restarted.raft.appliedIndex >= appliedBefore, 'the restarted node to re-apply its log')
@@ -175,7 +167,7 @@ describe('service: snapshots and compaction', function () {
     const taken = await node.raft.snapshot()
     expect(taken.index).to.be.at.least(1)
     await node.libp2p.stop()
-    const restarted = await restart(nodes, node, {})
+    const restarted = await restartNode(nodes, node, {})
     await waitForStableLeader(nodes)
     expect(restarted.raft.status().snapshotIndex).to.equal(taken.index)
     const { result } = await restarted.raft.commit(set('first', '1'))

@@ -102,6 +102,14 @@ export async function waitFor<T> (check: () => T | undefined | false | Promise<T
   }
 }
 
+/** Restarts a stopped node on its own key and datastore with a fresh state machine, in its place in `nodes`, and tells every node where the others listen. */
+export async function restartNode (nodes: TestNode[], stopped: TestNode, raft: RaftInit = {}): Promise<TestNode> {
+  const restarted = await createNode({ privateKey: stopped.privateKey, datastore: stopped.datastore, bootstrap: nodes.map(n => n.peerId), raft })
+  nodes[nodes.indexOf(stopped)] = restarted
+  await introduce(nodes)
+  return restarted
+}
+
 /** Waits until all running nodes agree on one leader, and returns it. */
 export async function waitForStableLeader (nodes: TestNode[], timeout = 30_000): Promise<TestNode> {
   return waitFor(() => {
