@@ -4,6 +4,7 @@
  * benchmark can report syncs per second and commands per sync.
  */
 import { SyncedLevelDatastore } from '../src/level/index.ts'
+import { hookedBatch } from '../test/utils/hooked-batch.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Batch, Key } from 'interface-datastore'
 
@@ -22,14 +23,6 @@ export class SyncCountingStore extends SyncedLevelDatastore {
   }
 
   override batch (): Batch {
-    const batch = super.batch()
-    return {
-      put: (key, value) => { batch.put(key, value) },
-      delete: (key) => { batch.delete(key) },
-      commit: async (options) => {
-        this.syncs++
-        await batch.commit(options)
-      }
-    }
+    return hookedBatch(super.batch(), () => { this.syncs++ })
   }
 }

@@ -2,6 +2,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { expect } from 'aegir/chai'
 import { MemoryDatastore } from 'datastore-core/memory'
+import { hookedBatch } from '../utils/hooked-batch.ts'
 import { set } from '../utils/kv.ts'
 import { createNode, introduce, stopAll, waitFor, waitForStableLeader } from '../utils/nodes.ts'
 import type { TestNode } from '../utils/nodes.ts'
@@ -18,15 +19,7 @@ class FailingDatastore extends MemoryDatastore {
   }
 
   override batch (): Batch {
-    const batch = super.batch()
-    return {
-      put: (key, value) => { batch.put(key, value) },
-      delete: (key) => { batch.delete(key) },
-      commit: async (options) => {
-        this.check()
-        await batch.commit(options)
-      }
-    }
+    return hookedBatch(super.batch(), () => { this.check() })
   }
 
   private check (): void {
